@@ -1,0 +1,1 @@
+#include "pf_classes.h"

@@ -1,0 +1,1 @@
+// pf_dedupe

@@ -1,0 +1,41 @@
+//  pf_log - one line per event on stderr: time, level, node, event, fields.
+//  Thread-safe (a single write per line). The node name is process-wide.
+
+#ifndef PF_LOG_H_INCLUDED
+#define PF_LOG_H_INCLUDED
+
+typedef enum {
+    PF_LOG_DEBUG = 0,
+    PF_LOG_INFO,
+    PF_LOG_NOTICE,
+    PF_LOG_WARNING,
+    PF_LOG_ERROR
+} pf_log_level_t;
+
+//  Name this process in every line, e.g. "proc/p1". Copies the name.
+void
+    pf_log_set_node (const char *node);
+
+//  Lines below this level are dropped. Default PF_LOG_INFO.
+void
+    pf_log_set_level (pf_log_level_t level);
+
+//  Parse "debug", "info", "notice", "warning", "error". Returns -1 if unknown.
+int
+    pf_log_level_parse (const char *name, pf_log_level_t *level);
+
+bool
+    pf_log_enabled (pf_log_level_t level);
+
+//  Log one line: "2026-11-27T10:00:00.123Z notice proc/p1 ready endpoint=..."
+void
+    pf_log (pf_log_level_t level, const char *format, ...)
+    __attribute__ ((format (printf, 2, 3)));
+
+#define pf_debug(...)   do { if (pf_log_enabled (PF_LOG_DEBUG)) pf_log (PF_LOG_DEBUG, __VA_ARGS__); } while (0)
+#define pf_info(...)    pf_log (PF_LOG_INFO, __VA_ARGS__)
+#define pf_notice(...)  pf_log (PF_LOG_NOTICE, __VA_ARGS__)
+#define pf_warning(...) pf_log (PF_LOG_WARNING, __VA_ARGS__)
+#define pf_error(...)   pf_log (PF_LOG_ERROR, __VA_ARGS__)
+
+#endif
