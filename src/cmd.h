@@ -47,6 +47,15 @@ long long
     cmd_number (const char *usage, const char *name, const char *text,
                 long long min, long long max);
 
+//  Write a working single-machine fabric into dir (created with its parents):
+//  keys first, then the data folder, then dir/fabric.cfg last, on 127.0.0.1
+//  ports base_port to base_port + 39. Key pairs already in dir/keys are kept,
+//  so a run that stopped short can be run again. Prints nothing. Returns 0,
+//  or -1 with *error set to one line naming the path (caller frees), having
+//  removed what it made; refuses a dir that already holds a fabric.cfg.
+int
+    cmd_init_fabric (const char *dir, int base_port, char **error);
+
 int cmd_init (int argc, char **argv);
 int cmd_keygen (int argc, char **argv);
 int cmd_node (int argc, char **argv);

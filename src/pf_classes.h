@@ -21,6 +21,7 @@
 #include "pf_link.h"
 #include "pf_config.h"
 #include "pf_keys.h"
+#include "pf_node.h"
 #include "pf_auth.h"
 #include "pf_partition.h"
 #include "pf_dedupe.h"

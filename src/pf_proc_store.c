@@ -1,1 +1,458 @@
+//  pf_proc_store - the durable messages of one proc (SQLite, WAL).
+
 #include "pf_classes.h"
+
+//  Rows of ids deleted per commit at most, so pruning never stalls a commit
+#define S_PRUNE_STEP        2000
+//  Milliseconds between passive WAL checkpoints
+#define S_CHECKPOINT_IVL    200
+
+//  One mark per second of accepted traffic: rows from seq on were accepted
+//  at or after at. Maps the dedupe window's time cutoff to a seq floor.
+typedef struct {
+    uint64_t seq;
+    int64_t at;
+} s_mark_t;
+
+struct _pf_proc_store_t {
+    sqlite3 *db;                    //  writer connection
+    char *path;                     //  database file
+    zactor_t *checkpointer;         //  runs WAL checkpoints on its own connection
+    pf_dedupe_t *index;             //  id hash -> seq
+    byte hash_key [crypto_shorthash_KEYBYTES];  //  per-database siphash key
+    int64_t window_ms;              //  dedupe window
+    int64_t max_pending;            //  BUSY beyond this many open messages
+    int64_t pending;                //  rows in msgs
+    uint64_t next_seq;              //  seq of the next accepted message
+    uint64_t pruned;                //  ids rows below this are deleted
+    s_mark_t *marks;                //  ring of time marks, oldest first
+    size_t marks_head;              //  index of the oldest mark
+    size_t marks_count;
+    size_t marks_capacity;
+    //  Group state
+    uint64_t group_first_seq;       //  seq of the group's first new row
+    int64_t group_pending;          //  pending before the group
+    int64_t group_now;              //  wall clock of the group, ms
+    bool group_failed;              //  a statement failed: roll back
+    uint64_t *group_hashes;         //  hash of each row staged, by seq - first seq
+    size_t group_capacity;
+    bool failing;                   //  in a storage-error episode (log once)
+    //  Prepared statements
+    sqlite3_stmt *begin;
+    sqlite3_stmt *commit;
+    sqlite3_stmt *rollback;
+    sqlite3_stmt *insert_id;
+    sqlite3_stmt *insert_msg;
+    sqlite3_stmt *select_id;
+    sqlite3_stmt *prune;
+};
+
+static const char *s_schema =
+    "CREATE TABLE IF NOT EXISTS meta ("
+    "  name TEXT PRIMARY KEY, value BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS ids ("
+    "  seq INTEGER PRIMARY KEY, hash INTEGER NOT NULL, at INTEGER NOT NULL,"
+    "  id BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS msgs ("
+    "  seq INTEGER PRIMARY KEY, partition INTEGER NOT NULL, topic BLOB NOT NULL,"
+    "  key BLOB NOT NULL, payload BLOB NOT NULL, state INTEGER NOT NULL DEFAULT 0,"
+    "  attempts INTEGER NOT NULL DEFAULT 0);";
+
+static int64_t
+s_now_ms (void)
+{
+    return zclock_time ();
+}
+
+static int
+s_exec (pf_proc_store_t *self, const char *sql, char **error)
+{
+    char *message = NULL;
+    if (sqlite3_exec (self->db, sql, NULL, NULL, &message) != SQLITE_OK) {
+        *error = zsys_sprintf ("database '%s': %s", self->path, message);
+        sqlite3_free (message);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+s_prepare (pf_proc_store_t *self, sqlite3_stmt **stmt, const char *sql, char **error)
+{
+    if (sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL)
+        != SQLITE_OK) {
+        *error = zsys_sprintf ("database '%s': %s", self->path, sqlite3_errmsg (self->db));
+        return -1;
+    }
+    return 0;
+}
+
+//  Run a prepared statement to completion; true on success.
+static bool
+s_step (sqlite3_stmt *stmt)
+{
+    int rc = sqlite3_step (stmt);
+    sqlite3_reset (stmt);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW;
+}
+
+//  ---- Time marks -------------------------------------------------------------
+
+static void
+s_mark_add (pf_proc_store_t *self, uint64_t seq, int64_t at)
+{
+    if (self->marks_count > 0) {
+        s_mark_t *last = &self->marks [(self->marks_head + self->marks_count - 1)
+                                       % self->marks_capacity];
+        if (at - last->at < 1000)
+            return;
+    }
+    if (self->marks_count == self->marks_capacity) {
+        size_t capacity = self->marks_capacity ? self->marks_capacity * 2 : 64;
+        s_mark_t *marks = (s_mark_t *) malloc (capacity * sizeof (s_mark_t));
+        assert (marks);
+        for (size_t index = 0; index < self->marks_count; index++)
+            marks [index] = self->marks [(self->marks_head + index) % self->marks_capacity];
+        free (self->marks);
+        self->marks = marks;
+        self->marks_capacity = capacity;
+        self->marks_head = 0;
+    }
+    self->marks [(self->marks_head + self->marks_count) % self->marks_capacity]
+        = (s_mark_t) { seq, at };
+    self->marks_count++;
+}
+
+//  The lowest seq that may still be inside the window. Rows below a mark
+//  were all accepted before that mark's time, so once a mark's time has
+//  left the window every row below it has too; the marks before it go.
+static uint64_t
+s_window_floor (pf_proc_store_t *self, int64_t now)
+{
+    int64_t cutoff = now - self->window_ms;
+    while (self->marks_count >= 2) {
+        s_mark_t *second = &self->marks [(self->marks_head + 1) % self->marks_capacity];
+        if (second->at > cutoff)
+            break;
+        self->marks_head = (self->marks_head + 1) % self->marks_capacity;
+        self->marks_count--;
+    }
+    return self->marks_count ? self->marks [self->marks_head].seq : self->next_seq;
+}
+
+//  ---- Open ----------------------------------------------------------------------
+
+static int
+s_load_hash_key (pf_proc_store_t *self, char **error)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (s_prepare (self, &stmt, "SELECT value FROM meta WHERE name = 'hash-key'", error))
+        return -1;
+    bool found = false;
+    if (sqlite3_step (stmt) == SQLITE_ROW
+    &&  sqlite3_column_bytes (stmt, 0) == (int) sizeof self->hash_key) {
+        memcpy (self->hash_key, sqlite3_column_blob (stmt, 0), sizeof self->hash_key);
+        found = true;
+    }
+    sqlite3_finalize (stmt);
+    if (found)
+        return 0;
+    //  A random key per database makes hash flooding by chosen ids useless
+    randombytes_buf (self->hash_key, sizeof self->hash_key);
+    if (s_prepare (self, &stmt, "INSERT INTO meta (name, value) VALUES ('hash-key', ?)", error))
+        return -1;
+    sqlite3_bind_blob (stmt, 1, self->hash_key, sizeof self->hash_key, SQLITE_STATIC);
+    bool ok = s_step (stmt);
+    sqlite3_finalize (stmt);
+    if (!ok) {
+        *error = zsys_sprintf ("database '%s': %s", self->path, sqlite3_errmsg (self->db));
+        return -1;
+    }
+    return 0;
+}
+
+//  Rebuild the dedupe index, time marks and counters from the tables.
+static int
+s_load_state (pf_proc_store_t *self, char **error)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (s_prepare (self, &stmt, "SELECT seq, hash, at FROM ids ORDER BY seq", error))
+        return -1;
+    int64_t cutoff = s_now_ms () - self->window_ms;
+    self->next_seq = 1;
+    self->pruned = 0;
+    while (sqlite3_step (stmt) == SQLITE_ROW) {
+        uint64_t seq = (uint64_t) sqlite3_column_int64 (stmt, 0);
+        int64_t at = sqlite3_column_int64 (stmt, 2);
+        if (self->pruned == 0)
+            self->pruned = seq;
+        if (at > cutoff)
+            pf_dedupe_insert (self->index, (uint64_t) sqlite3_column_int64 (stmt, 1), seq);
+        s_mark_add (self, seq, at);
+        self->next_seq = seq + 1;
+    }
+    sqlite3_finalize (stmt);
+    if (self->pruned == 0)
+        self->pruned = self->next_seq;
+    pf_dedupe_expire (self->index, s_window_floor (self, s_now_ms ()));
+
+    if (s_prepare (self, &stmt, "SELECT count(*), max(seq) FROM msgs", error))
+        return -1;
+    if (sqlite3_step (stmt) == SQLITE_ROW) {
+        self->pending = sqlite3_column_int64 (stmt, 0);
+        uint64_t max_seq = (uint64_t) sqlite3_column_int64 (stmt, 1);
+        if (max_seq >= self->next_seq)
+            self->next_seq = max_seq + 1;
+    }
+    sqlite3_finalize (stmt);
+    return 0;
+}
+
+static int
+s_open (pf_proc_store_t *self, bool sync_full, char **error)
+{
+    if (sqlite3_open_v2 (self->path, &self->db,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                         NULL) != SQLITE_OK) {
+        *error = zsys_sprintf ("cannot open database '%s': %s", self->path,
+                               self->db ? sqlite3_errmsg (self->db) : "out of memory");
+        return -1;
+    }
+    sqlite3_busy_timeout (self->db, 5000);
+    char *pragmas = zsys_sprintf (
+        "PRAGMA journal_mode = WAL;"
+        "PRAGMA synchronous = %s;"
+        "PRAGMA wal_autocheckpoint = 0;"     //  the checkpointer thread does it
+        "PRAGMA cache_size = -65536;"
+        "PRAGMA temp_store = MEMORY;",
+        sync_full ? "FULL" : "NORMAL");
+    int rc = s_exec (self, pragmas, error);
+    free (pragmas);
+    if (rc
+    ||  s_exec (self, s_schema, error)
+    ||  s_load_hash_key (self, error)
+    ||  s_load_state (self, error))
+        return -1;
+    if (s_prepare (self, &self->begin, "BEGIN", error)
+    ||  s_prepare (self, &self->commit, "COMMIT", error)
+    ||  s_prepare (self, &self->rollback, "ROLLBACK", error)
+    ||  s_prepare (self, &self->insert_id,
+                   "INSERT INTO ids (seq, hash, at, id) VALUES (?, ?, ?, ?)", error)
+    ||  s_prepare (self, &self->insert_msg,
+                   "INSERT INTO msgs (seq, partition, topic, key, payload)"
+                   " VALUES (?, ?, ?, ?, ?)", error)
+    ||  s_prepare (self, &self->select_id, "SELECT id FROM ids WHERE seq = ?", error)
+    ||  s_prepare (self, &self->prune, "DELETE FROM ids WHERE seq >= ? AND seq < ?", error))
+        return -1;
+    return 0;
+}
+
+//  ---- Checkpointer ---------------------------------------------------------------
+
+//  Passive checkpoints never block the writer; they copy committed WAL
+//  frames into the database so that the WAL can restart from its beginning.
+static void
+s_checkpointer (zsock_t *pipe, void *args)
+{
+    const char *path = (const char *) args;
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL)
+        != SQLITE_OK) {
+        pf_error ("checkpointer cannot open '%s'", path);
+        sqlite3_close (db);
+        zsock_signal (pipe, 0);
+        zsock_wait (pipe);
+        return;
+    }
+    sqlite3_busy_timeout (db, 100);
+    zsock_signal (pipe, 0);
+    zpoller_t *poller = zpoller_new (pipe, NULL);
+    zpoller_set_nonstop (poller, true);
+    while (true) {
+        if (zpoller_wait (poller, S_CHECKPOINT_IVL) == pipe)
+            break;          //  $TERM
+        if (zpoller_terminated (poller))
+            break;
+        int logged = 0, done = 0;
+        sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_PASSIVE, &logged, &done);
+    }
+    zpoller_destroy (&poller);
+    sqlite3_close (db);
+}
+
+//  ---- API -------------------------------------------------------------------------
+
+pf_proc_store_t *
+pf_proc_store_new (const char *path, bool sync_full, int64_t dedupe_window_s,
+                   int64_t max_pending, char **error)
+{
+    pf_proc_store_t *self = (pf_proc_store_t *) zmalloc (sizeof (pf_proc_store_t));
+    self->path = strdup (path);
+    self->index = pf_dedupe_new ();
+    self->window_ms = dedupe_window_s * 1000;
+    self->max_pending = max_pending;
+    if (s_open (self, sync_full, error)) {
+        pf_proc_store_destroy (&self);
+        return NULL;
+    }
+    self->checkpointer = zactor_new (s_checkpointer, self->path);
+    return self;
+}
+
+void
+pf_proc_store_destroy (pf_proc_store_t **self_p)
+{
+    pf_proc_store_t *self = *self_p;
+    if (!self)
+        return;
+    zactor_destroy (&self->checkpointer);
+    sqlite3_stmt *statements [] = {
+        self->begin, self->commit, self->rollback, self->insert_id,
+        self->insert_msg, self->select_id, self->prune
+    };
+    for (size_t index = 0; index < sizeof statements / sizeof statements [0]; index++)
+        sqlite3_finalize (statements [index]);
+    if (self->db) {
+        //  A last full checkpoint keeps the next start quick
+        sqlite3_wal_checkpoint_v2 (self->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+        sqlite3_close (self->db);
+    }
+    pf_dedupe_destroy (&self->index);
+    free (self->marks);
+    free (self->group_hashes);
+    free (self->path);
+    free (self);
+    *self_p = NULL;
+}
+
+void
+pf_proc_store_begin (pf_proc_store_t *self)
+{
+    self->group_now = s_now_ms ();
+    self->group_first_seq = self->next_seq;
+    self->group_pending = self->pending;
+    self->group_failed = !s_step (self->begin);
+}
+
+//  True if the id stored at seq is this id.
+static bool
+s_same_id (pf_proc_store_t *self, uint64_t seq, const pf_record_t *record)
+{
+    sqlite3_bind_int64 (self->select_id, 1, (sqlite3_int64) seq);
+    bool same = false;
+    if (sqlite3_step (self->select_id) == SQLITE_ROW)
+        same = (size_t) sqlite3_column_bytes (self->select_id, 0) == record->id_size
+            && memcmp (sqlite3_column_blob (self->select_id, 0), record->id,
+                       record->id_size) == 0;
+    sqlite3_reset (self->select_id);
+    return same;
+}
+
+static bool
+s_insert (pf_proc_store_t *self, uint64_t seq, uint64_t hash, uint32_t partition,
+          const pf_record_t *record)
+{
+    sqlite3_bind_int64 (self->insert_id, 1, (sqlite3_int64) seq);
+    sqlite3_bind_int64 (self->insert_id, 2, (sqlite3_int64) hash);
+    sqlite3_bind_int64 (self->insert_id, 3, self->group_now);
+    sqlite3_bind_blob (self->insert_id, 4, record->id, (int) record->id_size, SQLITE_STATIC);
+    sqlite3_bind_int64 (self->insert_msg, 1, (sqlite3_int64) seq);
+    sqlite3_bind_int (self->insert_msg, 2, (int) partition);
+    sqlite3_bind_blob (self->insert_msg, 3, record->topic, (int) record->topic_size,
+                       SQLITE_STATIC);
+    //  Zero-length blobs must not be NULL: bind "" explicitly
+    sqlite3_bind_blob (self->insert_msg, 4, record->key_size ? (const void *) record->key : "",
+                       (int) record->key_size, SQLITE_STATIC);
+    sqlite3_bind_blob (self->insert_msg, 5,
+                       record->payload_size ? (const void *) record->payload : "",
+                       (int) record->payload_size, SQLITE_STATIC);
+    return s_step (self->insert_id) && s_step (self->insert_msg);
+}
+
+char
+pf_proc_store_put (pf_proc_store_t *self, uint32_t partition, const pf_record_t *record)
+{
+    if (self->group_failed)
+        return 'B';
+    uint64_t hash;
+    crypto_shorthash ((byte *) &hash, record->id, record->id_size, self->hash_key);
+    size_t cursor = 0;
+    uint64_t seq;
+    while ((seq = pf_dedupe_find (self->index, hash, &cursor)))
+        if (s_same_id (self, seq, record))
+            return 'D';
+    if (self->pending >= self->max_pending)
+        return 'B';
+    seq = self->next_seq;
+    if (!s_insert (self, seq, hash, partition, record)) {
+        self->group_failed = true;
+        return 'B';
+    }
+    pf_dedupe_insert (self->index, hash, seq);
+    size_t staged = seq - self->group_first_seq;
+    if (staged == self->group_capacity) {
+        self->group_capacity = self->group_capacity ? self->group_capacity * 2 : 1024;
+        self->group_hashes = (uint64_t *) realloc (self->group_hashes,
+                                                   self->group_capacity * sizeof (uint64_t));
+        assert (self->group_hashes);
+    }
+    self->group_hashes [staged] = hash;
+    self->next_seq++;
+    self->pending++;
+    return 'A';
+}
+
+//  Undo the group's effect on memory after a rollback.
+static void
+s_forget_group (pf_proc_store_t *self)
+{
+    for (uint64_t seq = self->group_first_seq; seq < self->next_seq; seq++)
+        pf_dedupe_remove (self->index, self->group_hashes [seq - self->group_first_seq], seq);
+    self->next_seq = self->group_first_seq;
+    self->pending = self->group_pending;
+}
+
+int
+pf_proc_store_commit (pf_proc_store_t *self)
+{
+    if (!self->group_failed) {
+        if (self->next_seq > self->group_first_seq)
+            s_mark_add (self, self->group_first_seq, self->group_now);
+        uint64_t floor = s_window_floor (self, self->group_now);
+        uint64_t upto = floor < self->pruned + S_PRUNE_STEP ? floor : self->pruned + S_PRUNE_STEP;
+        if (upto > self->pruned) {
+            sqlite3_bind_int64 (self->prune, 1, (sqlite3_int64) self->pruned);
+            sqlite3_bind_int64 (self->prune, 2, (sqlite3_int64) upto);
+            if (!s_step (self->prune))
+                self->group_failed = true;
+        }
+        if (!self->group_failed && s_step (self->commit)) {
+            if (upto > self->pruned)
+                self->pruned = upto;
+            pf_dedupe_expire (self->index, floor);
+            if (self->failing)
+                pf_notice ("database '%s' writable again", self->path);
+            self->failing = false;
+            return 0;
+        }
+    }
+    if (!self->failing)
+        pf_error ("database '%s' cannot be written, answering BUSY: %s", self->path,
+                  sqlite3_errmsg (self->db));
+    self->failing = true;
+    s_step (self->rollback);
+    s_forget_group (self);
+    return -1;
+}
+
+int64_t
+pf_proc_store_pending (pf_proc_store_t *self)
+{
+    return self->pending;
+}
+
+size_t
+pf_proc_store_remembered (pf_proc_store_t *self)
+{
+    return pf_dedupe_size (self->index);
+}

@@ -1,0 +1,103 @@
+//  pf_node - shared start-up of node actors: ZAP domains and CURVE sockets.
+
+#include "pf_classes.h"
+
+static void
+s_heartbeat (zsock_t *socket)
+{
+    zsock_set_heartbeat_ivl (socket, PF_NODE_HEARTBEAT_IVL);
+    zsock_set_heartbeat_timeout (socket, PF_NODE_HEARTBEAT_TIMEOUT);
+    zsock_set_heartbeat_ttl (socket, PF_NODE_HEARTBEAT_TIMEOUT);
+}
+
+zactor_t *
+pf_node_auth_new (pf_config_t *config, char **error)
+{
+    zactor_t *auth = zactor_new (pf_auth, NULL);
+    char *clients = pf_keys_path (config, "clients");
+    char *nodes = pf_keys_path (config, "nodes");
+    char *workers = pf_keys_path (config, "workers");
+    char *admins = pf_keys_path (config, "admins");
+    char *control = zsys_sprintf ("%s,%s", nodes, admins);
+    int rc = pf_auth_domain (auth, "clients", clients)
+           | pf_auth_domain (auth, "nodes", nodes)
+           | pf_auth_domain (auth, "workers", workers)
+           | pf_auth_domain (auth, "control", control);
+    free (clients);
+    free (nodes);
+    free (workers);
+    free (admins);
+    free (control);
+    if (rc) {
+        *error = strdup ("cannot start the ZAP handler");
+        zactor_destroy (&auth);
+    }
+    return auth;
+}
+
+zsock_t *
+pf_node_server (int type, const char *endpoint, zcert_t *cert, const char *domain,
+                int64_t max_frame, char **error)
+{
+    zsock_t *socket = zsock_new (type);
+    if (!socket) {
+        *error = zsys_sprintf ("cannot create socket: %s", zmq_strerror (zmq_errno ()));
+        return NULL;
+    }
+    pf_keys_curve_server (socket, cert, domain);
+    s_heartbeat (socket);
+    //  Options must be set before the bind: the listener copies them
+    if (max_frame > 0)
+        zsock_set_maxmsgsize (socket, (int) max_frame);
+    //  Replies to peers go out through a ROUTER that drops rather than
+    //  blocks at this mark; a peer this far behind will resend anyway
+    zsock_set_sndhwm (socket, 100000);
+    if (zsock_bind (socket, "%s", endpoint) == -1) {
+        *error = zsys_sprintf ("cannot bind '%s': %s", endpoint, zmq_strerror (zmq_errno ()));
+        zsock_destroy (&socket);
+    }
+    return socket;
+}
+
+zsock_t *
+pf_node_client (int type, pf_config_t *config, const char *peer_name,
+                const char *endpoint, zcert_t *cert, char **error)
+{
+    zcert_t *peer = pf_keys_node (config, peer_name, error);
+    if (!peer)
+        return NULL;
+    zsock_t *socket = zsock_new (type);
+    pf_keys_curve_client (socket, cert, zcert_public_txt (peer));
+    zcert_destroy (&peer);
+    s_heartbeat (socket);
+    if (zsock_connect (socket, "%s", endpoint) == -1) {
+        *error = zsys_sprintf ("cannot connect to '%s': %s", endpoint,
+                               zmq_strerror (zmq_errno ()));
+        zsock_destroy (&socket);
+    }
+    return socket;
+}
+
+void
+pf_node_report (zsock_t *pipe, const char *error)
+{
+    if (error)
+        zstr_sendx (pipe, "FAILED", error, NULL);
+    else
+        zstr_send (pipe, "READY");
+}
+
+char *
+pf_node_wait_ready (zactor_t *actor)
+{
+    char *status = NULL, *reason = NULL;
+    if (zstr_recvx (actor, &status, &reason, NULL) < 1)
+        return strdup ("node stopped before it was ready");
+    bool ready = streq (status, "READY");
+    free (status);
+    if (ready) {
+        free (reason);
+        return NULL;
+    }
+    return reason ? reason : strdup ("unknown failure");
+}

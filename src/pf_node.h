@@ -1,0 +1,48 @@
+//  pf_node - what every node actor (edge, proc, retry) shares: its start
+//  arguments, the ZAP handler with the fabric's certificate folders, and
+//  CURVE sockets with heartbeats.
+
+#ifndef PF_NODE_H_INCLUDED
+#define PF_NODE_H_INCLUDED
+
+//  Arguments of a node actor; both borrowed for the actor's lifetime.
+typedef struct {
+    pf_config_t *config;
+    const char *name;
+} pf_node_args_t;
+
+//  ZMTP heartbeats on every link: a peer silent this long is dropped.
+#define PF_NODE_HEARTBEAT_IVL       1000
+#define PF_NODE_HEARTBEAT_TIMEOUT   5000
+
+//  Start the process's ZAP handler with one domain per certificate folder:
+//  "clients", "nodes", "workers" and "control" (nodes and admins).
+//  Returns NULL and sets *error on failure.
+zactor_t *
+    pf_node_auth_new (pf_config_t *config, char **error);
+
+//  A socket of type bound to endpoint as a CURVE server with cert,
+//  authenticated in ZAP domain. A peer that sends a frame over max_frame
+//  bytes (0: no limit) is disconnected. Returns NULL and sets *error on
+//  failure.
+zsock_t *
+    pf_node_server (int type, const char *endpoint, zcert_t *cert,
+                    const char *domain, int64_t max_frame, char **error);
+
+//  A socket of type connected to the node peer_name's endpoint as a CURVE
+//  client with cert. Returns NULL and sets *error on failure.
+zsock_t *
+    pf_node_client (int type, pf_config_t *config, const char *peer_name,
+                    const char *endpoint, zcert_t *cert, char **error);
+
+//  Report the outcome of start-up to the actor's owner: "READY", or
+//  "FAILED" and the reason (then the actor returns).
+void
+    pf_node_report (zsock_t *pipe, const char *error);
+
+//  Wait for that report; returns NULL when ready, else the reason
+//  (caller frees).
+char *
+    pf_node_wait_ready (zactor_t *actor);
+
+#endif
