@@ -49,6 +49,9 @@ s_spawn (s_up_t *self, s_child_t *child)
 {
     pid_t pid = fork ();
     if (pid == 0) {
+        //  A group of its own: a terminal's Ctrl-C reaches only us, and we
+        //  stop the nodes in a safe order
+        setpgid (0, 0);
         char *argv [] = {
             "pushfabric", (char *) child->role, (char *) child->name,
             "-c", (char *) self->config_path, self->verbose ? "-v" : NULL, NULL
@@ -196,6 +199,9 @@ s_ensure_config (const char *path)
 {
     if (access (path, F_OK) == 0)
         return path;
+    char *name = strrchr (path, '/');
+    if (!streq (name ? name + 1 : path, "fabric.cfg"))
+        cmd_fatal ("'%s' does not exist (up writes a new fabric only as DIR/fabric.cfg)", path);
     char *copy = strdup (path);
     char *dir = dirname (copy);
     char *error = NULL;

@@ -18,7 +18,12 @@ pf_link_msgs_next (pf_reader_t *reader, pf_link_msg_t *msg)
         return false;
     pf_reader_u64 (reader, &msg->ticket);
     pf_reader_u32 (reader, &msg->partition);
-    return pf_proto_batch_next (reader, false, &msg->record);
+    //  A ticket and partition with no record after them is truncated too
+    if (!pf_proto_batch_next (reader, false, &msg->record)) {
+        reader->failed = true;
+        return false;
+    }
+    return true;
 }
 
 int

@@ -155,7 +155,7 @@ s_store_actor (zsock_t *pipe, void *args)
     pf_node_report (pipe, error);
     free (error);
     if (!self.store) {
-        zsock_wait (pipe);
+        free (zstr_recv (pipe));    //  wait for $TERM
         return;
     }
     self.group = zlistx_new ();
@@ -264,7 +264,8 @@ s_proc_start (s_proc_t *self, pf_config_t *config)
     if (error)
         return error;
     snprintf (path, sizeof path, "proc/%s/endpoint", self->name);
-    int64_t max_frame = 2 * pf_config_int (config, "fabric/max-batch") + 65536;
+    //  An edge's MSGS frame holds up to 1 MiB of records plus one more
+    int64_t max_frame = pf_config_int (config, "fabric/max-payload") + 2 * 1024 * 1024;
     self->endpoint = pf_node_server (ZMQ_ROUTER, pf_config_str (config, path), self->cert,
                                      "nodes", max_frame, &error);
     return error;

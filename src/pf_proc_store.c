@@ -37,6 +37,7 @@ struct _pf_proc_store_t {
     uint64_t *group_hashes;         //  hash of each row staged, by seq - first seq
     size_t group_capacity;
     bool failing;                   //  in a storage-error episode (log once)
+    bool full;                      //  at max-pending (log once)
     //  Prepared statements
     sqlite3_stmt *begin;
     sqlite3_stmt *commit;
@@ -261,7 +262,7 @@ s_checkpointer (zsock_t *pipe, void *args)
         pf_error ("checkpointer cannot open '%s'", path);
         sqlite3_close (db);
         zsock_signal (pipe, 0);
-        zsock_wait (pipe);
+        free (zstr_recv (pipe));    //  wait for $TERM
         return;
     }
     sqlite3_busy_timeout (db, 100);
@@ -381,8 +382,16 @@ pf_proc_store_put (pf_proc_store_t *self, uint32_t partition, const pf_record_t 
     while ((seq = pf_dedupe_find (self->index, hash, &cursor)))
         if (s_same_id (self, seq, record))
             return 'D';
-    if (self->pending >= self->max_pending)
+    if (self->pending >= self->max_pending) {
+        if (!self->full)
+            pf_warning ("proc full, answering BUSY pending=%" PRId64 " max_pending=%" PRId64,
+                        self->pending, self->max_pending);
+        self->full = true;
         return 'B';
+    }
+    if (self->full)
+        pf_notice ("proc below max-pending again pending=%" PRId64, self->pending);
+    self->full = false;
     seq = self->next_seq;
     if (!s_insert (self, seq, hash, partition, record)) {
         self->group_failed = true;
