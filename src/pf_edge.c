@@ -8,8 +8,6 @@
 #define S_DRAIN_MAX             512
 //  A proc batch is sent once it holds this much, even mid-turn
 #define S_PROC_BATCH_BYTES      (1024 * 1024)
-//  Messages queued towards one proc before it counts as full
-#define S_PROC_SNDHWM           1000
 //  A client with nothing in flight is forgotten after this long
 #define S_CLIENT_IDLE_MS        60000
 
@@ -398,12 +396,6 @@ s_edge_links (s_edge_t *self, pf_config_t *config)
         snprintf (key, sizeof key, "proc/%s/endpoint", name);
         link->socket = pf_node_client (ZMQ_DEALER, config, name, pf_config_str (config, key),
                                        self->cert, &error);
-        if (link->socket) {
-            //  Queue only to a live connection, so that a send to a proc that
-            //  is down fails at once and the client hears BUSY
-            zsock_set_immediate (link->socket, 1);
-            zsock_set_sndhwm (link->socket, S_PROC_SNDHWM);
-        }
         for (uint32_t partition = 0; partition < self->partitions; partition++)
             if (streq (owners [partition], name))
                 self->owner [partition] = (uint32_t) index;

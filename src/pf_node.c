@@ -70,6 +70,11 @@ pf_node_client (int type, pf_config_t *config, const char *peer_name,
     pf_keys_curve_client (socket, cert, zcert_public_txt (peer));
     zcert_destroy (&peer);
     s_heartbeat (socket);
+    //  Queue only to a live connection, so that a send to a node that is
+    //  down fails at once (and its caller can answer BUSY) instead of
+    //  waiting in a queue; messages in a dropped connection are discarded
+    zsock_set_immediate (socket, 1);
+    zsock_set_sndhwm (socket, PF_NODE_CLIENT_SNDHWM);
     if (zsock_connect (socket, "%s", endpoint) == -1) {
         *error = zsys_sprintf ("cannot connect to '%s': %s", endpoint,
                                zmq_strerror (zmq_errno ()));

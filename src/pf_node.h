@@ -29,8 +29,12 @@ zsock_t *
     pf_node_server (int type, const char *endpoint, zcert_t *cert,
                     const char *domain, int64_t max_frame, char **error);
 
+//  Messages queued towards one node before a send fails with EAGAIN
+#define PF_NODE_CLIENT_SNDHWM       1000
+
 //  A socket of type connected to the node peer_name's endpoint as a CURVE
-//  client with cert. Returns NULL and sets *error on failure.
+//  client with cert, with ZMQ_IMMEDIATE: a send fails at once (EAGAIN)
+//  while the peer is not connected. Returns NULL and sets *error on failure.
 zsock_t *
     pf_node_client (int type, pf_config_t *config, const char *peer_name,
                     const char *endpoint, zcert_t *cert, char **error);

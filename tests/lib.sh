@@ -120,11 +120,12 @@ wait_for () {
     return 1
 }
 
-# sql DB QUERY: read a node's database with the sqlite3 CLI-free python reader
+# sql DB QUERY: read a node's database (read-only, through Python's sqlite3)
 sql () {
     "$PYTHON3" -c 'import sqlite3,sys
 c=sqlite3.connect("file:"+sys.argv[1]+"?mode=ro", uri=True)
-for row in c.execute(sys.argv[2]): print("|".join("" if v is None else str(v) for v in row))' "$1" "$2"
+text = lambda v: "" if v is None else v.decode(errors="replace") if isinstance(v, bytes) else str(v)
+for row in c.execute(sys.argv[2]): print("|".join(text(v) for v in row))' "$1" "$2"
 }
 
 done_testing () {

@@ -29,5 +29,6 @@ is "$(cut -d' ' -f2 "$T/send.out" | sort | uniq -d | wc -l | tr -d ' ')" 0 "no i
 cut -d' ' -f2 "$T/send.out" | sort >"$T/answered"
 is "$(uniq -d "$T/stored" | wc -l | tr -d ' ')" 0 "no id is stored twice"
 cmp -s "$T/stored" "$T/answered"; ok $? "the stored ids are exactly the answered ids"
-grep -q "store open" "$T/p1.log"; ok $? "the restarted proc reopened its store"
+is "$(grep -c "store open" "$T/p1.log")" 2 "the proc was restarted in the middle of the stream"
+grep -q "proc 'p1' unreachable" "$T/e1.log"; ok $? "and the edge answered BUSY meanwhile"
 done_testing
