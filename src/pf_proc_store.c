@@ -224,6 +224,7 @@ s_open (pf_proc_store_t *self, bool sync_full, char **error)
         "PRAGMA journal_mode = WAL;"
         "PRAGMA synchronous = %s;"
         "PRAGMA wal_autocheckpoint = 0;"     //  the checkpointer thread does it
+        "PRAGMA journal_size_limit = 67108864;"
         "PRAGMA cache_size = -65536;"
         "PRAGMA temp_store = MEMORY;",
         sync_full ? "FULL" : "NORMAL");
@@ -266,6 +267,9 @@ s_checkpointer (zsock_t *pipe, void *args)
         return;
     }
     sqlite3_busy_timeout (db, 100);
+    //  A connection checkpoints only once it has read the database and
+    //  so knows it is in WAL mode
+    sqlite3_exec (db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
     zsock_signal (pipe, 0);
     zpoller_t *poller = zpoller_new (pipe, NULL);
     zpoller_set_nonstop (poller, true);
