@@ -128,18 +128,35 @@ text = lambda v: "" if v is None else v.decode(errors="replace") if isinstance(v
 for row in c.execute(sys.argv[2]): print("|".join(text(v) for v in row))' "$1" "$2"
 }
 
+s_stop_all () {     # SIGTERM every node started, wait (bounded), then SIGKILL
+    for pid in $NODE_PIDS; do kill -TERM "$pid" 2>/dev/null; done
+    for pid in $NODE_PIDS; do
+        for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+    done
+    NODE_PIDS=""
+}
+
+# Stop the nodes, check their logs for crash and sanitizer reports, print
+# the plan. Returns non-zero if any test failed.
 done_testing () {
+    if [ -n "$NODE_PIDS" ]; then
+        s_stop_all
+        reports=$(grep -l "AddressSanitizer\|LeakSanitizer\|runtime error:\|Assertion .* failed" \
+                  "$T"/*.log 2>/dev/null)
+        if [ -z "$reports" ]; then ok 0 "no node logged a crash or sanitizer report"; else
+            ok 1 "no node logged a crash or sanitizer report"
+            for log in $reports; do sed 's/^/#   /' "$log" | head -n 40; done
+        fi
+    fi
     echo "1..$TAP_COUNT"
     [ "$TAP_FAILED" -eq 0 ]
 }
 
 s_cleanup () {
     status=$?
-    for pid in $NODE_PIDS; do kill -TERM "$pid" 2>/dev/null; done
-    for pid in $NODE_PIDS; do
-        for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$pid" 2>/dev/null
-    done
+    s_stop_all
     if [ "$TAP_FAILED" -eq 0 ] && [ "$status" -eq 0 ]; then rm -rf "$T"; else
         echo "# scratch folder kept: $T"; fi
 }
