@@ -175,10 +175,15 @@ is "$(cd "$F" && find . -type f -exec cksum {} + | LC_ALL=C sort -k 3)" "$before
     "a refusal changes no file"
 
 # ---- --base-port and -c -------------------------------------------------------
-pf init "$T/ports" --base-port 20000 -c "$T/no-such.cfg" >/dev/null 2>"$T/err"
+BASE=$(free_port_base)
+pf init "$T/ports" --base-port "$BASE" -c "$T/no-such.cfg" >/dev/null 2>"$T/err"
 ok $? "init takes --base-port, and accepts -c FILE without reading it"
 check "--base-port N puts the fabric on ports N to N+39" \
-    check_config "$T/ports/fabric.cfg" 20000
+    check_config "$T/ports/fabric.cfg" "$BASE"
+CFG="$T/ports/fabric.cfg"
+node_start proc p1
+ok $? "a node starts from the written fabric.cfg and keys"
+node_stop p1
 pf init "$T/low" --base-port 1023 >/dev/null 2>&1
 is "$?" 2 "--base-port below 1024 is a usage error"
 pf init "$T/high" --base-port 65001 >/dev/null 2>&1
