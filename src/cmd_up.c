@@ -177,11 +177,12 @@ s_demo_start (s_up_t *self, pf_config_t *config)
     free (cert);
 }
 
-//  Push a few demo orders; keys spread them over users (and partitions).
+//  Push a few demo orders, at a pace a person can follow; keys spread
+//  them over users (and partitions).
 static void
 s_demo_push (s_up_t *self)
 {
-    for (int count = 0; count < 5; count++) {
+    for (int count = 0; count < 2; count++) {
         char id [37], user [32], payload [96];
         pf_producer_uuid (id);
         snprintf (user, sizeof user, "user-%zu", self->sent % 7);
@@ -262,7 +263,8 @@ cmd_up (int argc, char **argv)
         s_reap (&self, now);
         if (self.producer) {
             s_demo_push (&self);
-            pf_producer_poll (self.producer, 200);
+            pf_producer_poll (self.producer, 100);
+            zclock_sleep (100);
             if (now - reported >= 1000) {
                 printf ("demo: sent=%zu accepted=%zu duplicate=%zu refused=%zu in-flight=%zu\n",
                         self.sent, self.acked, self.dups, self.refused,

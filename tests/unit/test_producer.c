@@ -376,6 +376,7 @@ s_test_batch (void)
     size_t before = seen.count;
     pf_producer_push (producer, "c-1", "orders", NULL, 0, "1", 1, NULL);
     pf_producer_push (producer, "c-2", "orders", NULL, 0, "2", 1, NULL);
+    zframe_destroy (&routing);
     msg = s_edge_recv (edge, producer, &routing, 2000);
     int first_count = msg ? s_batch_ids (msg, ids, 8, NULL) : -1;
     zmsg_destroy (&msg);
