@@ -46,7 +46,7 @@ typedef struct {
     const char *server_public;  //  the edge's public key, Z85 (40 characters)
     const char *cert_path;      //  this client's key pair, a zcert secret file
     size_t window;              //  most messages in flight (default 1000)
-    size_t batch_records;       //  most records in one PUSHB (default 1000)
+    size_t batch_records;       //  most records in one PUSHB (default 256)
     size_t batch_bytes;         //  most bytes in one PUSHB (default 1 MiB)
     int linger_ms;              //  wait this long for a batch to fill (default 1)
     int resend_ms;              //  resend when unanswered this long (default 5000)

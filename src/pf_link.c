@@ -99,3 +99,46 @@ pf_link_is (const char *command, size_t command_size, const char *name)
 {
     return strlen (name) == command_size && memcmp (command, name, command_size) == 0;
 }
+
+void
+pf_link_put_entry (pf_buf_t *buf, const pf_link_entry_t *entry)
+{
+    pf_buf_put_u64 (buf, entry->seq);
+    pf_buf_put_u32 (buf, entry->partition);
+    pf_buf_put_u32 (buf, entry->attempt);
+    pf_buf_put_short (buf, entry->reason, entry->reason_size > 255 ? 255 : entry->reason_size);
+    pf_proto_put_push_record (buf, &entry->record);
+}
+
+int
+pf_link_entry_next (pf_reader_t *reader, pf_link_entry_t *entry)
+{
+    if (pf_reader_done (reader))
+        return 0;
+    memset (entry, 0, sizeof *entry);
+    pf_reader_u64 (reader, &entry->seq);
+    pf_reader_u32 (reader, &entry->partition);
+    pf_reader_u32 (reader, &entry->attempt);
+    pf_reader_short (reader, &entry->reason, &entry->reason_size);
+    if (reader->failed || pf_reader_done (reader)) {
+        reader->failed = true;
+        return -1;
+    }
+    return pf_proto_batch_next (reader, false, &entry->record) ? 1 : -1;
+}
+
+int
+pf_link_entries_check (const byte *data, size_t size, size_t *count)
+{
+    pf_reader_t reader;
+    pf_reader_init (&reader, data, size);
+    pf_link_entry_t entry;
+    size_t entries = 0;
+    int rc;
+    while ((rc = pf_link_entry_next (&reader, &entry)) == 1)
+        entries++;
+    if (rc == -1 || entries == 0)
+        return -1;
+    *count = entries;
+    return 0;
+}

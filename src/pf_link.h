@@ -6,6 +6,43 @@
 //    proc -> edge   VERDICTS  records: u64 ticket, u8 status A|D|B, u32 retry-after-ms
 //
 //  The ticket is the edge's own number for the push; the proc echoes it.
+//
+//  Between a proc and the retry node (the proc's DEALER, with the proc's
+//  name as routing id, connects to the retry node's ROUTER endpoint):
+//
+//    proc -> retry  FAILED     records: a pf_link_entry_t with reason
+//    retry -> proc  TAKEN      records: u64 seq (stored durably, proc may
+//                              mark them retrying)
+//    retry -> proc  REINJECT   records: a pf_link_entry_t (attempt = the
+//                              attempt to make next; seq 0 for a replay)
+//    proc -> retry  REINJECTED records: u64 seq, u64 new seq (committed
+//                              as ready again; retry may forget them)
+//    retry -> proc  DEAD       records: u64 seq (moved to dead letters)
+//    proc -> retry  GONE       records: u64 seq (proc has dropped them)
+//
+//  Every sender keeps what it sent until the answer and resends after a
+//  timeout; every receiver handles a repeat as a no-op that answers again.
+
+typedef struct {
+    uint64_t seq;           //  the message's seq in its proc (0: none yet)
+    uint32_t partition;
+    uint32_t attempt;       //  FAILED: the attempt that failed; REINJECT: next
+    const byte *reason;     //  FAILED: why (u8 length on the wire)
+    size_t reason_size;
+    pf_record_t record;     //  id, topic, key, payload
+} pf_link_entry_t;
+
+void
+    pf_link_put_entry (pf_buf_t *buf, const pf_link_entry_t *entry);
+
+//  Returns 1 with the next entry, 0 at the end, -1 if malformed.
+int
+    pf_link_entry_next (pf_reader_t *reader, pf_link_entry_t *entry);
+
+//  Check a whole body of entries (FAILED, REINJECT); returns 0 and the
+//  count, or -1 when malformed or empty.
+int
+    pf_link_entries_check (const byte *data, size_t size, size_t *count);
 
 #ifndef PF_LINK_H_INCLUDED
 #define PF_LINK_H_INCLUDED

@@ -32,7 +32,7 @@
 
 #define S_WINDOW                1000
 #define S_WINDOW_MAX            1000000
-#define S_BATCH_RECORDS         1000
+#define S_BATCH_RECORDS         256
 #define S_BATCH_BYTES           (1024 * 1024)
 #define S_LINGER_MS             1
 #define S_RESEND_MS             5000
@@ -519,9 +519,12 @@ static int
 s_receive (pf_producer_t *self)
 {
     int delivered = 0;
-    zmsg_t *zmsg;
-    //  The socket has ZMQ_RCVTIMEO 0: zmsg_recv returns NULL when none waits
-    while ((zmsg = zmsg_recv (self->socket))) {
+    //  Ask first: zmsg_recv allocates even when nothing waits
+    while (zsock_events (self->socket) & ZMQ_POLLIN) {
+        //  The socket has ZMQ_RCVTIMEO 0, so this never blocks
+        zmsg_t *zmsg = zmsg_recv (self->socket);
+        if (!zmsg)
+            break;
         delivered += s_handle (self, zmsg);
         zmsg_destroy (&zmsg);
     }
