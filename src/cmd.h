@@ -56,6 +56,7 @@ long long
 int
     cmd_init_fabric (const char *dir, int base_port, char **error);
 
+int cmd_bench (int argc, char **argv);
 int cmd_init (int argc, char **argv);
 int cmd_keygen (int argc, char **argv);
 int cmd_node (int argc, char **argv);

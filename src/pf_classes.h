@@ -25,8 +25,11 @@
 #include "pf_auth.h"
 #include "pf_partition.h"
 #include "pf_dedupe.h"
+#include "pf_proc_sched.h"
 #include "pf_proc_store.h"
+#include "pf_hist.h"
 #include "pf_edge.h"
+#include "pf_proc_core.h"
 #include "pf_proc.h"
 
 #endif

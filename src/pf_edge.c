@@ -395,7 +395,7 @@ s_edge_links (s_edge_t *self, pf_config_t *config)
         char key [256];
         snprintf (key, sizeof key, "proc/%s/endpoint", name);
         link->socket = pf_node_client (ZMQ_DEALER, config, name, pf_config_str (config, key),
-                                       self->cert, &error);
+                                       self->cert, NULL, &error);
         for (uint32_t partition = 0; partition < self->partitions; partition++)
             if (streq (owners [partition], name))
                 self->owner [partition] = (uint32_t) index;

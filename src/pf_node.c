@@ -61,7 +61,7 @@ pf_node_server (int type, const char *endpoint, zcert_t *cert, const char *domai
 
 zsock_t *
 pf_node_client (int type, pf_config_t *config, const char *peer_name,
-                const char *endpoint, zcert_t *cert, char **error)
+                const char *endpoint, zcert_t *cert, const char *routing_id, char **error)
 {
     zcert_t *peer = pf_keys_node (config, peer_name, error);
     if (!peer)
@@ -75,6 +75,8 @@ pf_node_client (int type, pf_config_t *config, const char *peer_name,
     //  waiting in a queue; messages in a dropped connection are discarded
     zsock_set_immediate (socket, 1);
     zsock_set_sndhwm (socket, PF_NODE_CLIENT_SNDHWM);
+    if (routing_id)
+        zsock_set_identity (socket, routing_id);
     if (zsock_connect (socket, "%s", endpoint) == -1) {
         *error = zsys_sprintf ("cannot connect to '%s': %s", endpoint,
                                zmq_strerror (zmq_errno ()));

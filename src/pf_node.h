@@ -34,10 +34,12 @@ zsock_t *
 
 //  A socket of type connected to the node peer_name's endpoint as a CURVE
 //  client with cert, with ZMQ_IMMEDIATE: a send fails at once (EAGAIN)
-//  while the peer is not connected. Returns NULL and sets *error on failure.
+//  while the peer is not connected. routing_id, if not NULL, names us to
+//  the peer's ROUTER. Returns NULL and sets *error on failure.
 zsock_t *
     pf_node_client (int type, pf_config_t *config, const char *peer_name,
-                    const char *endpoint, zcert_t *cert, char **error);
+                    const char *endpoint, zcert_t *cert, const char *routing_id,
+                    char **error);
 
 //  Report the outcome of start-up to the actor's owner: "READY", or
 //  "FAILED" and the reason (then the actor returns).

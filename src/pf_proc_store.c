@@ -46,6 +46,9 @@ struct _pf_proc_store_t {
     sqlite3_stmt *insert_msg;
     sqlite3_stmt *select_id;
     sqlite3_stmt *prune;
+    sqlite3_stmt *delete_msg;
+    sqlite3_stmt *update_msg;
+    sqlite3_stmt *fetch_msg;
 };
 
 static const char *s_schema =
@@ -57,7 +60,8 @@ static const char *s_schema =
     "CREATE TABLE IF NOT EXISTS msgs ("
     "  seq INTEGER PRIMARY KEY, partition INTEGER NOT NULL, topic BLOB NOT NULL,"
     "  key BLOB NOT NULL, payload BLOB NOT NULL, state INTEGER NOT NULL DEFAULT 0,"
-    "  attempts INTEGER NOT NULL DEFAULT 0);";
+    "  attempts INTEGER NOT NULL DEFAULT 0, reason TEXT NOT NULL DEFAULT '',"
+    "  id BLOB NOT NULL);";
 
 static int64_t
 s_now_ms (void)
@@ -241,10 +245,16 @@ s_open (pf_proc_store_t *self, bool sync_full, char **error)
     ||  s_prepare (self, &self->insert_id,
                    "INSERT INTO ids (seq, hash, at, id) VALUES (?, ?, ?, ?)", error)
     ||  s_prepare (self, &self->insert_msg,
-                   "INSERT INTO msgs (seq, partition, topic, key, payload)"
-                   " VALUES (?, ?, ?, ?, ?)", error)
+                   "INSERT INTO msgs (seq, partition, topic, key, payload, attempts, id)"
+                   " VALUES (?, ?, ?, ?, ?, ?, ?)", error)
     ||  s_prepare (self, &self->select_id, "SELECT id FROM ids WHERE seq = ?", error)
-    ||  s_prepare (self, &self->prune, "DELETE FROM ids WHERE seq >= ? AND seq < ?", error))
+    ||  s_prepare (self, &self->prune, "DELETE FROM ids WHERE seq >= ? AND seq < ?", error)
+    ||  s_prepare (self, &self->delete_msg, "DELETE FROM msgs WHERE seq = ?", error)
+    ||  s_prepare (self, &self->update_msg,
+                   "UPDATE msgs SET state = ?, attempts = ?, reason = ? WHERE seq = ?", error)
+    ||  s_prepare (self, &self->fetch_msg,
+                   "SELECT id, topic, key, payload, attempts, reason FROM msgs WHERE seq = ?",
+                   error))
         return -1;
     return 0;
 }
@@ -313,7 +323,8 @@ pf_proc_store_destroy (pf_proc_store_t **self_p)
     zactor_destroy (&self->checkpointer);
     sqlite3_stmt *statements [] = {
         self->begin, self->commit, self->rollback, self->insert_id,
-        self->insert_msg, self->select_id, self->prune
+        self->insert_msg, self->select_id, self->prune, self->delete_msg,
+        self->update_msg, self->fetch_msg
     };
     for (size_t index = 0; index < sizeof statements / sizeof statements [0]; index++)
         sqlite3_finalize (statements [index]);
@@ -354,28 +365,39 @@ s_same_id (pf_proc_store_t *self, uint64_t seq, const pf_record_t *record)
 }
 
 static bool
-s_insert (pf_proc_store_t *self, uint64_t seq, uint64_t hash, uint32_t partition,
-          const pf_record_t *record)
+s_insert_id (pf_proc_store_t *self, uint64_t seq, uint64_t hash, const pf_record_t *record)
 {
     sqlite3_bind_int64 (self->insert_id, 1, (sqlite3_int64) seq);
     sqlite3_bind_int64 (self->insert_id, 2, (sqlite3_int64) hash);
     sqlite3_bind_int64 (self->insert_id, 3, self->group_now);
     sqlite3_bind_blob (self->insert_id, 4, record->id, (int) record->id_size, SQLITE_STATIC);
+    return s_step (self->insert_id);
+}
+
+//  Zero-length blobs must not be NULL: bind "" explicitly
+static void
+s_bind_blob (sqlite3_stmt *stmt, int column, const void *data, size_t size)
+{
+    sqlite3_bind_blob (stmt, column, size ? data : "", (int) size, SQLITE_STATIC);
+}
+
+static bool
+s_insert_msg (pf_proc_store_t *self, uint64_t seq, uint32_t partition, uint32_t attempts,
+              const pf_record_t *record)
+{
     sqlite3_bind_int64 (self->insert_msg, 1, (sqlite3_int64) seq);
     sqlite3_bind_int (self->insert_msg, 2, (int) partition);
-    sqlite3_bind_blob (self->insert_msg, 3, record->topic, (int) record->topic_size,
-                       SQLITE_STATIC);
-    //  Zero-length blobs must not be NULL: bind "" explicitly
-    sqlite3_bind_blob (self->insert_msg, 4, record->key_size ? (const void *) record->key : "",
-                       (int) record->key_size, SQLITE_STATIC);
-    sqlite3_bind_blob (self->insert_msg, 5,
-                       record->payload_size ? (const void *) record->payload : "",
-                       (int) record->payload_size, SQLITE_STATIC);
-    return s_step (self->insert_id) && s_step (self->insert_msg);
+    s_bind_blob (self->insert_msg, 3, record->topic, record->topic_size);
+    s_bind_blob (self->insert_msg, 4, record->key, record->key_size);
+    s_bind_blob (self->insert_msg, 5, record->payload, record->payload_size);
+    sqlite3_bind_int64 (self->insert_msg, 6, attempts);
+    s_bind_blob (self->insert_msg, 7, record->id, record->id_size);
+    return s_step (self->insert_msg);
 }
 
 char
-pf_proc_store_put (pf_proc_store_t *self, uint32_t partition, const pf_record_t *record)
+pf_proc_store_put (pf_proc_store_t *self, uint32_t partition, const pf_record_t *record,
+                   uint64_t *seq_p)
 {
     if (self->group_failed)
         return 'B';
@@ -397,7 +419,8 @@ pf_proc_store_put (pf_proc_store_t *self, uint32_t partition, const pf_record_t 
         pf_notice ("proc below max-pending again pending=%" PRId64, self->pending);
     self->full = false;
     seq = self->next_seq;
-    if (!s_insert (self, seq, hash, partition, record)) {
+    if (!s_insert_id (self, seq, hash, record)
+    ||  !s_insert_msg (self, seq, partition, 0, record)) {
         self->group_failed = true;
         return 'B';
     }
@@ -412,7 +435,113 @@ pf_proc_store_put (pf_proc_store_t *self, uint32_t partition, const pf_record_t 
     self->group_hashes [staged] = hash;
     self->next_seq++;
     self->pending++;
+    *seq_p = seq;
     return 'A';
+}
+
+uint64_t
+pf_proc_store_insert (pf_proc_store_t *self, uint32_t partition, uint32_t attempts,
+                      const pf_record_t *record)
+{
+    if (self->group_failed)
+        return 0;
+    uint64_t seq = self->next_seq;
+    if (!s_insert_msg (self, seq, partition, attempts, record)) {
+        self->group_failed = true;
+        return 0;
+    }
+    //  No id row, so nothing to forget on rollback: a zero hash stands in
+    size_t staged = seq - self->group_first_seq;
+    if (staged == self->group_capacity) {
+        self->group_capacity = self->group_capacity ? self->group_capacity * 2 : 1024;
+        self->group_hashes = (uint64_t *) realloc (self->group_hashes,
+                                                   self->group_capacity * sizeof (uint64_t));
+        assert (self->group_hashes);
+    }
+    self->group_hashes [staged] = 0;
+    self->next_seq++;
+    self->pending++;
+    return seq;
+}
+
+void
+pf_proc_store_delete (pf_proc_store_t *self, uint64_t seq)
+{
+    if (self->group_failed)
+        return;
+    sqlite3_bind_int64 (self->delete_msg, 1, (sqlite3_int64) seq);
+    if (!s_step (self->delete_msg))
+        self->group_failed = true;
+    else
+    if (sqlite3_changes (self->db) > 0)
+        self->pending--;
+}
+
+void
+pf_proc_store_update (pf_proc_store_t *self, uint64_t seq, int state, uint32_t attempts,
+                      const char *reason)
+{
+    if (self->group_failed)
+        return;
+    sqlite3_bind_int (self->update_msg, 1, state);
+    sqlite3_bind_int64 (self->update_msg, 2, attempts);
+    sqlite3_bind_text (self->update_msg, 3, reason ? reason : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (self->update_msg, 4, (sqlite3_int64) seq);
+    if (!s_step (self->update_msg))
+        self->group_failed = true;
+}
+
+int
+pf_proc_store_fetch (pf_proc_store_t *self, uint64_t seq, pf_record_t *record,
+                     const char **reason)
+{
+    sqlite3_stmt *stmt = self->fetch_msg;
+    sqlite3_reset (stmt);
+    sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) seq);
+    if (sqlite3_step (stmt) != SQLITE_ROW)
+        return -1;
+    memset (record, 0, sizeof *record);
+    record->id = (const byte *) sqlite3_column_blob (stmt, 0);
+    record->id_size = (size_t) sqlite3_column_bytes (stmt, 0);
+    record->topic = (const byte *) sqlite3_column_blob (stmt, 1);
+    record->topic_size = (size_t) sqlite3_column_bytes (stmt, 1);
+    record->key = (const byte *) sqlite3_column_blob (stmt, 2);
+    record->key_size = (size_t) sqlite3_column_bytes (stmt, 2);
+    record->payload = (const byte *) sqlite3_column_blob (stmt, 3);
+    record->payload_size = (size_t) sqlite3_column_bytes (stmt, 3);
+    record->attempt = (uint32_t) sqlite3_column_int64 (stmt, 4);
+    *reason = (const char *) sqlite3_column_text (stmt, 5);
+    return 0;
+}
+
+int
+pf_proc_store_scan (pf_proc_store_t *self, pf_store_row_fn *fn, void *arg)
+{
+    sqlite3_stmt *stmt = NULL;
+    char *error = NULL;
+    if (s_prepare (self, &stmt, "SELECT seq, partition, attempts, state, id, topic, key"
+                                " FROM msgs ORDER BY seq", &error)) {
+        pf_error ("%s", error);
+        free (error);
+        return -1;
+    }
+    pf_store_row_t row;
+    while (sqlite3_step (stmt) == SQLITE_ROW) {
+        memset (&row, 0, sizeof row);
+        row.seq = (uint64_t) sqlite3_column_int64 (stmt, 0);
+        row.partition = (uint32_t) sqlite3_column_int (stmt, 1);
+        row.attempts = (uint32_t) sqlite3_column_int64 (stmt, 2);
+        row.state = sqlite3_column_int (stmt, 3);
+        row.record.id = (const byte *) sqlite3_column_blob (stmt, 4);
+        row.record.id_size = (size_t) sqlite3_column_bytes (stmt, 4);
+        row.record.topic = (const byte *) sqlite3_column_blob (stmt, 5);
+        row.record.topic_size = (size_t) sqlite3_column_bytes (stmt, 5);
+        row.record.key = (const byte *) sqlite3_column_blob (stmt, 6);
+        row.record.key_size = (size_t) sqlite3_column_bytes (stmt, 6);
+        fn (&row, arg);
+    }
+    sqlite3_finalize (stmt);
+    return 0;
 }
 
 //  Undo the group's effect on memory after a rollback.
@@ -420,7 +549,9 @@ static void
 s_forget_group (pf_proc_store_t *self)
 {
     for (uint64_t seq = self->group_first_seq; seq < self->next_seq; seq++)
-        pf_dedupe_remove (self->index, self->group_hashes [seq - self->group_first_seq], seq);
+        if (self->group_hashes [seq - self->group_first_seq])
+            pf_dedupe_remove (self->index, self->group_hashes [seq - self->group_first_seq],
+                              seq);
     self->next_seq = self->group_first_seq;
     self->pending = self->group_pending;
 }
@@ -428,6 +559,7 @@ s_forget_group (pf_proc_store_t *self)
 int
 pf_proc_store_commit (pf_proc_store_t *self)
 {
+    sqlite3_reset (self->fetch_msg);
     if (!self->group_failed) {
         if (self->next_seq > self->group_first_seq)
             s_mark_add (self, self->group_first_seq, self->group_now);

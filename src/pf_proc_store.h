@@ -16,9 +16,23 @@
 
 typedef struct _pf_proc_store_t pf_proc_store_t;
 
-//  Message states in msgs.
-#define PF_STATE_READY      0   //  waiting for (re)delivery
-#define PF_STATE_RETRYING   1   //  handed to the retry node
+//  Message states in msgs (a message in flight is READY on disk: its
+//  attempts column already counts the delivery).
+#define PF_STORE_READY      0   //  waiting for (re)delivery
+#define PF_STORE_HANDOFF    1   //  failed, not yet taken by the retry node
+#define PF_STORE_RETRYING   2   //  held by the retry node
+
+//  An open message as pf_proc_store_scan reports it; views valid during
+//  the callback only.
+typedef struct {
+    uint64_t seq;
+    uint32_t partition;
+    uint32_t attempts;
+    int state;                  //  PF_STORE_*
+    pf_record_t record;         //  id, topic, key; no payload
+} pf_store_row_t;
+
+typedef void (pf_store_row_fn) (const pf_store_row_t *row, void *arg);
 
 //  Open or create the store and load the dedupe index. Returns NULL and
 //  sets *error (caller frees) on failure.
@@ -34,12 +48,38 @@ void
 void
     pf_proc_store_begin (pf_proc_store_t *self);
 
-//  Judge one message within the group: 'A' staged as new, 'D' duplicate
-//  of a remembered id, 'B' busy (max-pending reached, or the group has
-//  failed on a storage error).
+//  Judge one message within the group: 'A' staged as new (its seq in
+//  *seq), 'D' duplicate of a remembered id, 'B' busy (max-pending
+//  reached, or the group has failed on a storage error).
 char
     pf_proc_store_put (pf_proc_store_t *self, uint32_t partition,
-                       const pf_record_t *record);
+                       const pf_record_t *record, uint64_t *seq);
+
+//  Within the group: stage an open message without dedupe (a dead letter
+//  replayed); returns its new seq, 0 if the group has failed.
+uint64_t
+    pf_proc_store_insert (pf_proc_store_t *self, uint32_t partition, uint32_t attempts,
+                          const pf_record_t *record);
+
+//  Within the group: the message is done or dead (its id stays for dedupe).
+void
+    pf_proc_store_delete (pf_proc_store_t *self, uint64_t seq);
+
+//  Within the group: set state, attempts and the last failure reason.
+void
+    pf_proc_store_update (pf_proc_store_t *self, uint64_t seq, int state, uint32_t attempts,
+                          const char *reason);
+
+//  Read one open message: *record points at its fields (payload too) and
+//  *reason at its last failure reason, valid until the next call. Returns
+//  0, or -1 if there is no such message.
+int
+    pf_proc_store_fetch (pf_proc_store_t *self, uint64_t seq, pf_record_t *record,
+                         const char **reason);
+
+//  Call fn for every open message, in seq order (start-up). Returns 0 or -1.
+int
+    pf_proc_store_scan (pf_proc_store_t *self, pf_store_row_fn *fn, void *arg);
 
 //  Commit the group, with one bounded pruning step. Returns 0, or -1 when
 //  nothing of the group was stored (rolled back, logged once per episode):

@@ -1,0 +1,652 @@
+//  pf_proc_core - the proc's core actor: store, delivery, hand-offs.
+
+#include "pf_classes.h"
+
+//  At most this many records taken into one group commit
+#define S_GROUP_RECORDS     20000
+//  Suggested wait for a client answered BUSY because the proc is full
+#define S_BUSY_RETRY_MS     500
+//  Timers (delivery timeouts, silent workers, hand-off resends) run this often
+#define S_TICK_MS           100
+//  A hand-off the retry node has not taken is sent again after this long
+#define S_HANDOFF_RESEND_MS 2000
+
+typedef struct {
+    zsock_t *pipe;
+    pf_proc_core_args_t *args;
+    pf_proc_store_t *store;
+    pf_proc_sched_t *sched;
+    int64_t now;                //  monotonic ms of this turn
+    //  This turn
+    zlistx_t *requests;         //  zmsg_t * taken from the pipe
+    size_t records;             //  records of MSGS in them
+    bool flush_requested;
+    bool terminated;
+    zlistx_t *replies;          //  zmsg_t * to send after the commit
+    zlistx_t *verdicts;         //  zmsg_t * EDGE verdicts (BUSY if the commit fails)
+    zhashx_t *batches;          //  worker name -> s_batch_t, DELIVERB being built
+    pf_buf_t handoffs;          //  FAILED entries for the retry node
+    pf_buf_t acks;              //  REINJECTED / GONE records being built
+    bool retry_warned;          //  logged once that no retry node is configured
+} s_core_t;
+
+//  A DELIVERB being built for one worker.
+typedef struct {
+    pf_sched_worker_t *worker;
+    pf_buf_t body;
+    uint32_t records;
+} s_batch_t;
+
+static void
+s_msg_destroy (void **item)
+{
+    zmsg_destroy ((zmsg_t **) item);
+}
+
+static void
+s_batch_destroy (void **item)
+{
+    s_batch_t *batch = (s_batch_t *) *item;
+    pf_buf_free (&batch->body);
+    free (batch);
+    *item = NULL;
+}
+
+//  Queue a message to a worker, sent after the commit.
+static void
+s_to_worker (s_core_t *self, pf_sched_worker_t *worker, pf_cmd_t cmd, size_t argc,
+             const void **arg, const size_t *arg_size)
+{
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, "WORKER");
+    zframe_t *routing_id = zframe_dup (pf_proc_sched_worker_id (worker));
+    zmsg_append (msg, &routing_id);
+    zmsg_addmem (msg, "", 0);
+    zmsg_addstr (msg, PF_PROTO_VERSION);
+    zmsg_addstr (msg, pf_cmd_name (cmd));
+    for (size_t index = 0; index < argc; index++)
+        zmsg_addmem (msg, arg [index], arg_size [index]);
+    zlistx_add_end (self->replies, msg);
+}
+
+static void
+s_disconnect (s_core_t *self, zframe_t *routing_id, const char *why)
+{
+    pf_info ("worker told to DISCONNECT: %s", why);
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, "WORKER");
+    zframe_t *copy = zframe_dup (routing_id);
+    zmsg_append (msg, &copy);
+    zmsg_addmem (msg, "", 0);
+    zmsg_addstr (msg, PF_PROTO_VERSION);
+    zmsg_addstr (msg, "DISCONNECT");
+    zlistx_add_end (self->replies, msg);
+}
+
+static void
+s_to_retry (s_core_t *self, const char *command, pf_buf_t *body)
+{
+    if (body->size == 0)
+        return;
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, "RETRY");
+    zmsg_addstr (msg, command);
+    zmsg_addmem (msg, body->data, body->size);
+    pf_buf_reset (body);
+    zlistx_add_end (self->replies, msg);
+}
+
+//  ---- Hand-offs to the retry node ------------------------------------------------
+
+//  A delivery failed: record it and hand the message to the retry node.
+static void
+s_fail (s_core_t *self, pf_sched_msg_t *msg, const char *reason)
+{
+    pf_debug ("delivery failed id=%s attempt=%u reason=%s", msg->id, msg->attempts, reason);
+    pf_proc_store_update (self->store, msg->seq, PF_STORE_HANDOFF, msg->attempts, reason);
+    pf_proc_sched_handoff (self->sched, msg, self->now);   //  sent this turn
+}
+
+//  Append the FAILED entry of one message in HANDOFF.
+static void
+s_handoff_entry (s_core_t *self, pf_sched_msg_t *msg)
+{
+    pf_record_t record;
+    const char *reason = "";
+    if (pf_proc_store_fetch (self->store, msg->seq, &record, &reason) == -1)
+        return;
+    pf_link_entry_t entry = {
+        .seq = msg->seq, .partition = msg->partition, .attempt = msg->attempts,
+        .reason = (const byte *) reason, .reason_size = strlen (reason), .record = record
+    };
+    pf_link_put_entry (&self->handoffs, &entry);
+}
+
+//  Send (again) every hand-off that is due.
+static void
+s_handoffs_send (s_core_t *self)
+{
+    zlistx_t *due = zlistx_new ();
+    pf_proc_sched_handoff_due (self->sched, self->now, due);
+    if (zlistx_size (due) && !self->args->has_retry) {
+        if (!self->retry_warned)
+            pf_warning ("no retry node configured: failed messages wait, count=%zu",
+                        zlistx_size (due));
+        self->retry_warned = true;
+    }
+    else
+        for (pf_sched_msg_t *msg = (pf_sched_msg_t *) zlistx_first (due); msg;
+             msg = (pf_sched_msg_t *) zlistx_next (due)) {
+            s_handoff_entry (self, msg);
+            pf_proc_sched_handoff (self->sched, msg, self->now + S_HANDOFF_RESEND_MS);
+        }
+    zlistx_destroy (&due);
+    s_to_retry (self, "FAILED", &self->handoffs);
+}
+
+//  ---- From the retry node -------------------------------------------------------
+
+static void
+s_retry_taken (s_core_t *self, pf_reader_t *reader)
+{
+    uint64_t seq;
+    while (!pf_reader_done (reader) && pf_reader_u64 (reader, &seq)) {
+        pf_sched_msg_t *msg = pf_proc_sched_find (self->sched, seq);
+        if (msg && msg->state == PF_SCHED_HANDOFF) {
+            pf_proc_store_update (self->store, seq, PF_STORE_RETRYING, msg->attempts, NULL);
+            pf_proc_sched_retrying (self->sched, msg);
+        }
+    }
+}
+
+static void
+s_retry_reinject (s_core_t *self, pf_reader_t *reader)
+{
+    pf_link_entry_t entry;
+    while (pf_link_entry_next (reader, &entry) == 1) {
+        uint32_t attempts = entry.attempt > 0 ? entry.attempt - 1 : 0;
+        uint64_t seq = entry.seq;
+        pf_sched_msg_t *msg = seq ? pf_proc_sched_find (self->sched, seq) : NULL;
+        if (msg && msg->state == PF_SCHED_RETRYING) {
+            pf_proc_store_update (self->store, seq, PF_STORE_READY, attempts, NULL);
+            pf_proc_sched_reinjected (self->sched, msg, attempts);
+        }
+        else
+        if (seq == 0) {
+            //  A replayed dead letter: open again as a new message
+            seq = pf_proc_store_insert (self->store, entry.partition, attempts, &entry.record);
+            char id [PF_PROTO_ID_MAX + 1], topic [PF_PROTO_TOPIC_MAX + 1];
+            memcpy (id, entry.record.id, entry.record.id_size);
+            id [entry.record.id_size] = 0;
+            memcpy (topic, entry.record.topic, entry.record.topic_size);
+            topic [entry.record.topic_size] = 0;
+            if (seq)
+                pf_proc_sched_add (self->sched, seq, entry.partition, attempts,
+                                   PF_SCHED_READY, id, topic, entry.record.key,
+                                   entry.record.key_size);
+        }
+        //  Anything else is a repeat of one already handled: answer again
+        pf_buf_put_u64 (&self->acks, entry.seq);
+        pf_buf_put_u64 (&self->acks, seq);
+    }
+    s_to_retry (self, "REINJECTED", &self->acks);
+}
+
+static void
+s_retry_dead (s_core_t *self, pf_reader_t *reader)
+{
+    uint64_t seq;
+    while (!pf_reader_done (reader) && pf_reader_u64 (reader, &seq)) {
+        pf_sched_msg_t *msg = pf_proc_sched_find (self->sched, seq);
+        if (msg && msg->state != PF_SCHED_INFLIGHT) {
+            pf_proc_store_delete (self->store, seq);
+            pf_proc_sched_remove (self->sched, msg);
+        }
+        pf_buf_put_u64 (&self->acks, seq);
+    }
+    s_to_retry (self, "GONE", &self->acks);
+}
+
+static void
+s_from_retry (s_core_t *self, zmsg_t *request)
+{
+    char *command = zmsg_popstr (request);
+    zframe_t *body = zmsg_first (request);
+    if (command && body) {
+        pf_reader_t reader;
+        pf_reader_init (&reader, zframe_data (body), zframe_size (body));
+        if (streq (command, "TAKEN"))
+            s_retry_taken (self, &reader);
+        else
+        if (streq (command, "REINJECT"))
+            s_retry_reinject (self, &reader);
+        else
+        if (streq (command, "DEAD"))
+            s_retry_dead (self, &reader);
+        else
+            pf_warning ("unknown command from the retry node, dropped");
+    }
+    free (command);
+}
+
+//  ---- From edges ------------------------------------------------------------------
+
+static void
+s_from_edge (s_core_t *self, zmsg_t *request)
+{
+    zframe_t *routing_id = zmsg_first (request);
+    zframe_t *body = zmsg_next (request);
+    pf_buf_t verdicts = { 0 };
+    pf_reader_t reader;
+    pf_reader_init (&reader, zframe_data (body), zframe_size (body));
+    pf_link_msg_t msg;
+    while (pf_link_msgs_next (&reader, &msg)) {
+        uint64_t seq = 0;
+        char status = pf_proc_store_put (self->store, msg.partition, &msg.record, &seq);
+        if (status == 'A') {
+            char id [PF_PROTO_ID_MAX + 1], topic [PF_PROTO_TOPIC_MAX + 1];
+            memcpy (id, msg.record.id, msg.record.id_size);
+            id [msg.record.id_size] = 0;
+            memcpy (topic, msg.record.topic, msg.record.topic_size);
+            topic [msg.record.topic_size] = 0;
+            pf_proc_sched_add (self->sched, seq, msg.partition, 0, PF_SCHED_READY, id, topic,
+                               msg.record.key, msg.record.key_size);
+        }
+        pf_link_verdict_t verdict = {
+            .ticket = msg.ticket, .status = status,
+            .retry_after = status == 'B' ? S_BUSY_RETRY_MS : 0
+        };
+        pf_link_put_verdict (&verdicts, &verdict);
+    }
+    zmsg_t *reply = zmsg_new ();
+    zmsg_addstr (reply, "EDGE");
+    zmsg_addmem (reply, zframe_data (routing_id), zframe_size (routing_id));
+    zmsg_addmem (reply, verdicts.data, verdicts.size);
+    pf_buf_free (&verdicts);
+    zlistx_add_end (self->verdicts, reply);
+}
+
+//  Turn every verdict of a VERDICTS body into BUSY (the turn was not committed).
+static void
+s_all_busy (zframe_t *body)
+{
+    byte *data = zframe_data (body);
+    size_t size = zframe_size (body);
+    //  Records are 13 bytes: u64 ticket, u8 status, u32 retry-after
+    for (size_t at = 0; at + 13 <= size; at += 13) {
+        data [at + 8] = 'B';
+        data [at + 9] = (byte) (S_BUSY_RETRY_MS >> 24);
+        data [at + 10] = (byte) (S_BUSY_RETRY_MS >> 16);
+        data [at + 11] = (byte) (S_BUSY_RETRY_MS >> 8);
+        data [at + 12] = (byte) S_BUSY_RETRY_MS;
+    }
+}
+
+//  ---- From workers ---------------------------------------------------------------
+
+static void
+s_worker_done (s_core_t *self, pf_sched_worker_t *worker, const byte *id, size_t id_size)
+{
+    pf_sched_msg_t *msg = pf_proc_sched_held (self->sched, worker, (const char *) id, id_size);
+    if (!msg) {
+        pf_info ("DONE for an id the worker does not hold, ignored id=%.*s",
+                 (int) (id_size > 128 ? 128 : id_size), id);
+        return;
+    }
+    pf_proc_store_delete (self->store, msg->seq);
+    pf_proc_sched_remove (self->sched, msg);
+}
+
+static void
+s_worker_ready (s_core_t *self, zframe_t *routing_id, const pf_message_t *message)
+{
+    uint64_t credit = 0, batch_size = 1;
+    char prefixes [1024];
+    if (pf_proto_number (message->arg [1], message->arg_size [1], 1, PF_PROTO_CREDIT_MAX,
+                         &credit)
+    ||  (message->argc == 3
+    &&   pf_proto_number (message->arg [2], message->arg_size [2], 1, PF_PROTO_BATCH_MAX,
+                          &batch_size))
+    ||  message->arg_size [0] >= sizeof prefixes) {
+        s_disconnect (self, routing_id, "READY with a credit or batch size out of range");
+        return;
+    }
+    memcpy (prefixes, message->arg [0], message->arg_size [0]);
+    prefixes [message->arg_size [0]] = 0;
+    bool known = pf_proc_sched_worker (self->sched, routing_id) != NULL;
+    pf_proc_sched_worker_ready (self->sched, routing_id, prefixes, (uint32_t) credit,
+                                (uint32_t) batch_size, self->now);
+    if (!known)
+        pf_info ("worker connected topics='%s' credit=%" PRIu64 " batch=%" PRIu64, prefixes,
+                 credit, batch_size);
+}
+
+static void
+s_from_worker (s_core_t *self, zmsg_t *request)
+{
+    zframe_t *routing_id = zmsg_pop (request);
+    pf_message_t message;
+    const char *text = NULL;
+    if (pf_proto_parse (request, &message, &text) != PF_REASON_OK) {
+        s_disconnect (self, routing_id, text);
+        zframe_destroy (&routing_id);
+        return;
+    }
+    pf_sched_worker_t *worker = pf_proc_sched_worker (self->sched, routing_id);
+    if (worker)
+        pf_proc_sched_worker_seen (worker, self->now);
+    if (message.cmd == PF_CMD_PING) {
+        zmsg_t *pong = zmsg_new ();
+        zmsg_addstr (pong, "WORKER");
+        zmsg_append (pong, &routing_id);
+        zmsg_addmem (pong, "", 0);
+        zmsg_addstr (pong, PF_PROTO_VERSION);
+        zmsg_addstr (pong, "PONG");
+        zlistx_add_end (self->replies, pong);
+    }
+    else
+    if (message.cmd == PF_CMD_READY)
+        s_worker_ready (self, routing_id, &message);
+    else
+    if (!worker)
+        s_disconnect (self, routing_id, "a command from a worker that has not sent READY");
+    else
+    if (message.cmd == PF_CMD_DONE)
+        s_worker_done (self, worker, message.arg [0], message.arg_size [0]);
+    else
+    if (message.cmd == PF_CMD_DONEB) {
+        pf_reader_t reader;
+        pf_reader_init (&reader, message.arg [0], message.arg_size [0]);
+        const byte *id;
+        size_t id_size;
+        while (!pf_reader_done (&reader) && pf_reader_short (&reader, &id, &id_size))
+            s_worker_done (self, worker, id, id_size);
+    }
+    else
+    if (message.cmd == PF_CMD_FAIL) {
+        pf_sched_msg_t *msg = pf_proc_sched_held (self->sched, worker,
+                                                  (const char *) message.arg [0],
+                                                  message.arg_size [0]);
+        char reason [256];
+        size_t size = message.arg_size [1] < 255 ? message.arg_size [1] : 255;
+        memcpy (reason, message.arg [1], size);
+        reason [size] = 0;
+        if (msg)
+            s_fail (self, msg, reason);
+        else
+            pf_info ("FAIL for an id the worker does not hold, ignored");
+    }
+    else
+    if (message.cmd != PF_CMD_PONG)
+        s_disconnect (self, routing_id, "a command a worker may not send");
+    zframe_destroy (&routing_id);
+}
+
+//  ---- Timers and deliveries --------------------------------------------------------
+
+static void
+s_timers (s_core_t *self)
+{
+    zlistx_t *list = zlistx_new ();
+    pf_proc_sched_silent (self->sched, self->now - self->args->heartbeat_timeout, list);
+    for (pf_sched_worker_t *worker = (pf_sched_worker_t *) zlistx_first (list); worker;
+         worker = (pf_sched_worker_t *) zlistx_next (list)) {
+        zlistx_t *lost = zlistx_new ();
+        pf_proc_sched_worker_remove (self->sched, worker, lost);
+        pf_warning ("worker lost after heartbeat-timeout, its deliveries fail count=%zu",
+                    zlistx_size (lost));
+        for (pf_sched_msg_t *msg = (pf_sched_msg_t *) zlistx_first (lost); msg;
+             msg = (pf_sched_msg_t *) zlistx_next (lost))
+            s_fail (self, msg, "worker lost");
+        zlistx_destroy (&lost);
+    }
+    zlistx_purge (list);
+    pf_proc_sched_expired (self->sched, self->now, list);
+    for (pf_sched_msg_t *msg = (pf_sched_msg_t *) zlistx_first (list); msg;
+         msg = (pf_sched_msg_t *) zlistx_next (list))
+        s_fail (self, msg, "delivery-timeout");
+    zlistx_destroy (&list);
+}
+
+static void
+s_batch_flush (s_core_t *self, s_batch_t *batch)
+{
+    if (batch->records == 0)
+        return;
+    const void *arg [1] = { batch->body.data };
+    size_t arg_size [1] = { batch->body.size };
+    s_to_worker (self, batch->worker, PF_CMD_DELIVERB, 1, arg, arg_size);
+    pf_buf_reset (&batch->body);
+    batch->records = 0;
+}
+
+static void
+s_deliver (s_core_t *self, pf_sched_worker_t *worker, pf_sched_msg_t *msg)
+{
+    pf_record_t record;
+    const char *reason;
+    if (pf_proc_store_fetch (self->store, msg->seq, &record, &reason) == -1) {
+        pf_error ("open message missing from the store seq=%" PRIu64, msg->seq);
+        return;
+    }
+    record.attempt = msg->attempts;
+    uint32_t batch_size = pf_proc_sched_worker_batch (worker);
+    if (batch_size <= 1) {
+        char attempt [16];
+        snprintf (attempt, sizeof attempt, "%u", msg->attempts);
+        const void *arg [5] = { record.id, record.topic, record.key, attempt, record.payload };
+        size_t arg_size [5] = { record.id_size, record.topic_size, record.key_size,
+                                strlen (attempt), record.payload_size };
+        s_to_worker (self, worker, PF_CMD_DELIVER, 5, arg, arg_size);
+    }
+    else {
+        char *name = zframe_strhex (pf_proc_sched_worker_id (worker));
+        s_batch_t *batch = (s_batch_t *) zhashx_lookup (self->batches, name);
+        if (!batch) {
+            batch = (s_batch_t *) zmalloc (sizeof (s_batch_t));
+            batch->worker = worker;
+            zhashx_insert (self->batches, name, batch);
+        }
+        free (name);
+        pf_proto_put_deliver_record (&batch->body, &record);
+        if (++batch->records >= batch_size)
+            s_batch_flush (self, batch);
+    }
+    pf_proc_store_update (self->store, msg->seq, PF_STORE_READY, msg->attempts, NULL);
+}
+
+static void
+s_deliveries (s_core_t *self)
+{
+    pf_sched_worker_t *worker;
+    pf_sched_msg_t *msg;
+    int64_t deadline = self->now + self->args->delivery_timeout;
+    while (pf_proc_sched_next (self->sched, deadline, &worker, &msg))
+        s_deliver (self, worker, msg);
+    for (s_batch_t *batch = (s_batch_t *) zhashx_first (self->batches); batch;
+         batch = (s_batch_t *) zhashx_next (self->batches))
+        s_batch_flush (self, batch);
+    zhashx_purge (self->batches);
+}
+
+//  ---- The turn ---------------------------------------------------------------------
+
+static void
+s_load_row (const pf_store_row_t *row, void *arg)
+{
+    pf_proc_sched_t *sched = (pf_proc_sched_t *) arg;
+    char id [PF_PROTO_ID_MAX + 1], topic [PF_PROTO_TOPIC_MAX + 1];
+    size_t id_size = row->record.id_size < PF_PROTO_ID_MAX ? row->record.id_size : PF_PROTO_ID_MAX;
+    size_t topic_size = row->record.topic_size < PF_PROTO_TOPIC_MAX ? row->record.topic_size
+                                                                    : PF_PROTO_TOPIC_MAX;
+    memcpy (id, row->record.id, id_size);
+    id [id_size] = 0;
+    memcpy (topic, row->record.topic, topic_size);
+    topic [topic_size] = 0;
+    pf_sched_state_t state = row->state == PF_STORE_HANDOFF ? PF_SCHED_HANDOFF
+                           : row->state == PF_STORE_RETRYING ? PF_SCHED_RETRYING
+                           : PF_SCHED_READY;
+    pf_proc_sched_add (sched, row->seq, row->partition, row->attempts, state, id, topic,
+                       row->record.key, row->record.key_size);
+}
+
+//  (Re)build the delivery bookkeeping from the open messages on disk.
+static void
+s_load_sched (s_core_t *self)
+{
+    pf_proc_sched_destroy (&self->sched);
+    self->sched = pf_proc_sched_new (self->args->strict);
+    pf_proc_store_scan (self->store, s_load_row, self->sched);
+}
+
+//  Take one pipe message; false if none was waiting (or on $TERM).
+static bool
+s_take (s_core_t *self, int timeout)
+{
+    if (!(zsock_events (self->pipe) & ZMQ_POLLIN)) {
+        if (timeout == 0)
+            return false;
+        zpoller_t *poller = zpoller_new (self->pipe, NULL);
+        zpoller_set_nonstop (poller, true);
+        void *which = zpoller_wait (poller, timeout);
+        zpoller_destroy (&poller);
+        if (!which)
+            return false;
+    }
+    zmsg_t *msg = zmsg_recv (self->pipe);
+    if (!msg)
+        return false;
+    zframe_t *first = zmsg_first (msg);
+    if (zframe_streq (first, "FLUSH"))
+        self->flush_requested = true;
+    else
+    if (zframe_streq (first, "$TERM"))
+        self->terminated = true;
+    else {
+        if (zframe_streq (first, "EDGE") && zmsg_size (msg) == 3) {
+            zframe_t *body = zmsg_last (msg);
+            size_t count = 0;
+            if (pf_link_msgs_check (zframe_data (body), zframe_size (body), &count) == 0)
+                self->records += count;
+            else {
+                pf_warning ("malformed MSGS from an edge, dropped");
+                zmsg_destroy (&msg);
+                return true;
+            }
+        }
+        zlistx_add_end (self->requests, msg);
+        return true;
+    }
+    zmsg_destroy (&msg);
+    return true;
+}
+
+static void
+s_apply (s_core_t *self, zmsg_t *request)
+{
+    char *kind = zmsg_popstr (request);
+    if (streq (kind, "EDGE"))
+        s_from_edge (self, request);
+    else
+    if (streq (kind, "WORKER"))
+        s_from_worker (self, request);
+    else
+    if (streq (kind, "RETRY"))
+        s_from_retry (self, request);
+    free (kind);
+}
+
+static void
+s_send_all (s_core_t *self, zlistx_t *list)
+{
+    zmsg_t *msg = (zmsg_t *) zlistx_first (list);
+    while (msg) {
+        zmsg_t *taken = msg;
+        zlistx_detach_cur (list);
+        zmsg_send (&taken, self->pipe);
+        msg = (zmsg_t *) zlistx_first (list);
+    }
+}
+
+static void
+s_turn (s_core_t *self)
+{
+    self->now = zclock_mono ();
+    pf_proc_store_begin (self->store);
+    for (zmsg_t *request = (zmsg_t *) zlistx_first (self->requests); request;
+         request = (zmsg_t *) zlistx_next (self->requests))
+        s_apply (self, request);
+    zlistx_purge (self->requests);
+    self->records = 0;
+    s_timers (self);
+    s_deliveries (self);
+    s_handoffs_send (self);
+    if (pf_proc_store_commit (self->store) == 0)
+        s_send_all (self, self->replies);
+    else {
+        for (zmsg_t *reply = (zmsg_t *) zlistx_first (self->verdicts); reply;
+             reply = (zmsg_t *) zlistx_next (self->verdicts))
+            s_all_busy (zmsg_last (reply));
+        zlistx_purge (self->replies);
+        s_load_sched (self);
+    }
+    //  Verdicts go out only now, after the commit (BUSY if it failed)
+    s_send_all (self, self->verdicts);
+}
+
+void
+pf_proc_core (zsock_t *pipe, void *args)
+{
+    s_core_t self = { .pipe = pipe, .args = (pf_proc_core_args_t *) args };
+    zsock_signal (pipe, 0);
+    char *error = NULL;
+    self.store = pf_proc_store_new (self.args->db_path, self.args->sync_full,
+                                    self.args->window_s, self.args->max_pending, &error);
+    if (self.store) {
+        s_load_sched (&self);
+        pf_notice ("store open db=%s open=%zu remembered=%zu", self.args->db_path,
+                   pf_proc_sched_open (self.sched), pf_proc_store_remembered (self.store));
+    }
+    pf_node_report (pipe, error);
+    free (error);
+    if (!self.store) {
+        free (zstr_recv (pipe));    //  wait for $TERM
+        return;
+    }
+    self.requests = zlistx_new ();
+    zlistx_set_destructor (self.requests, s_msg_destroy);
+    self.replies = zlistx_new ();
+    zlistx_set_destructor (self.replies, s_msg_destroy);
+    self.verdicts = zlistx_new ();
+    zlistx_set_destructor (self.verdicts, s_msg_destroy);
+    self.batches = zhashx_new ();
+    zhashx_set_destructor (self.batches, s_batch_destroy);
+    int64_t ticked = zclock_mono ();
+    while (!self.terminated) {
+        //  Wait for work or the next tick, then take whatever else is queued:
+        //  under load a turn grows, so each commit covers many messages
+        int64_t wait = S_TICK_MS - (zclock_mono () - ticked);
+        bool work = s_take (&self, wait > 0 ? (int) wait : 0);
+        while (work && !self.terminated && !self.flush_requested
+           &&  self.records < S_GROUP_RECORDS && s_take (&self, 0))
+            ;
+        if (zlistx_size (self.requests) || zclock_mono () - ticked >= S_TICK_MS
+        ||  self.flush_requested) {
+            s_turn (&self);
+            if (zclock_mono () - ticked >= S_TICK_MS)
+                ticked = zclock_mono ();
+        }
+        if (self.flush_requested) {
+            zstr_send (pipe, "FLUSHED");
+            self.flush_requested = false;
+        }
+    }
+    zlistx_destroy (&self.requests);
+    zlistx_destroy (&self.replies);
+    zlistx_destroy (&self.verdicts);
+    zhashx_destroy (&self.batches);
+    pf_buf_free (&self.handoffs);
+    pf_buf_free (&self.acks);
+    pf_proc_sched_destroy (&self.sched);
+    pf_proc_store_destroy (&self.store);
+}

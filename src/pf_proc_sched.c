@@ -1,0 +1,481 @@
+//  pf_proc_sched - a proc's delivery bookkeeping, in memory.
+//
+//  Each key has a line: its open messages in accepted order. Only a line's
+//  head is ever delivered, so at most one message of a key is in flight. A
+//  line whose head is READY sits in the ready list; workers take heads
+//  from it in turn, by topic. An empty key means no ordering: each such
+//  message is a line of its own.
+
+#include "pf_classes.h"
+
+typedef struct _s_line_t s_line_t;
+typedef struct _s_entry_t s_entry_t;
+
+struct _s_entry_t {
+    pf_sched_msg_t msg;         //  what callers see; first, so the pointers match
+    s_line_t *line;             //  the line it is in, or NULL
+    s_entry_t *next;            //  next in that line
+    void *handoff_handle;       //  in the handoff list, or NULL
+};
+
+struct _s_line_t {
+    s_entry_t *head;
+    s_entry_t *tail;
+    byte *key;                  //  with a length byte first; NULL for no key
+    void *ready_handle;         //  in the ready list, or NULL
+};
+
+struct _pf_sched_worker_t {
+    zframe_t *routing_id;
+    char *name;                 //  routing id as hex, the map key
+    char *prefixes;             //  topics it handles, comma-separated; "" all
+    uint32_t credit;
+    uint32_t batch_size;
+    uint32_t inflight;
+    int64_t seen_at;
+    void *rotation_handle;      //  in the rotation list
+};
+
+struct _pf_proc_sched_t {
+    bool strict;
+    zhashx_t *by_seq;           //  seq -> s_entry_t
+    zhashx_t *lines;            //  length-prefixed key -> s_line_t
+    zhashx_t *inflight;         //  id -> s_entry_t in flight
+    zlistx_t *ready;            //  s_line_t * whose head is READY, oldest first
+    zlistx_t *handoffs;         //  s_entry_t * in HANDOFF
+    zhashx_t *workers;          //  hex routing id -> pf_sched_worker_t
+    zlistx_t *rotation;         //  pf_sched_worker_t *, next to serve first
+};
+
+//  ---- Keys of the maps ---------------------------------------------------------
+
+static size_t
+s_seq_hash (const void *key)
+{
+    return (size_t) (*(const uint64_t *) key * 0x9E3779B97F4A7C15ull);
+}
+
+static int
+s_seq_compare (const void *a, const void *b)
+{
+    uint64_t left = *(const uint64_t *) a, right = *(const uint64_t *) b;
+    return left < right ? -1 : left > right;
+}
+
+//  Line keys are a length byte, then the key
+static size_t
+s_key_hash (const void *key)
+{
+    const byte *data = (const byte *) key;
+    size_t hash = 14695981039346656037ull;
+    for (size_t index = 0; index <= data [0]; index++)
+        hash = (hash ^ data [index]) * 1099511628211ull;
+    return hash;
+}
+
+static int
+s_key_compare (const void *a, const void *b)
+{
+    const byte *left = (const byte *) a, *right = (const byte *) b;
+    if (left [0] != right [0])
+        return left [0] < right [0] ? -1 : 1;
+    return memcmp (left + 1, right + 1, left [0]);
+}
+
+static void
+s_worker_destroy (void **item)
+{
+    pf_sched_worker_t *worker = (pf_sched_worker_t *) *item;
+    zframe_destroy (&worker->routing_id);
+    free (worker->name);
+    free (worker->prefixes);
+    free (worker);
+    *item = NULL;
+}
+
+pf_proc_sched_t *
+pf_proc_sched_new (bool strict)
+{
+    pf_proc_sched_t *self = (pf_proc_sched_t *) zmalloc (sizeof (pf_proc_sched_t));
+    self->strict = strict;
+    self->by_seq = zhashx_new ();
+    zhashx_set_key_hasher (self->by_seq, s_seq_hash);
+    zhashx_set_key_comparator (self->by_seq, s_seq_compare);
+    zhashx_set_key_duplicator (self->by_seq, NULL);
+    zhashx_set_key_destructor (self->by_seq, NULL);
+    self->lines = zhashx_new ();
+    zhashx_set_key_hasher (self->lines, s_key_hash);
+    zhashx_set_key_comparator (self->lines, s_key_compare);
+    zhashx_set_key_duplicator (self->lines, NULL);
+    zhashx_set_key_destructor (self->lines, NULL);
+    self->inflight = zhashx_new ();
+    self->ready = zlistx_new ();
+    self->handoffs = zlistx_new ();
+    self->workers = zhashx_new ();
+    zhashx_set_destructor (self->workers, s_worker_destroy);
+    self->rotation = zlistx_new ();
+    return self;
+}
+
+void
+pf_proc_sched_destroy (pf_proc_sched_t **self_p)
+{
+    pf_proc_sched_t *self = *self_p;
+    if (!self)
+        return;
+    for (s_entry_t *entry = (s_entry_t *) zhashx_first (self->by_seq); entry;
+         entry = (s_entry_t *) zhashx_next (self->by_seq)) {
+        //  A line without a key holds just this one message
+        if (entry->line && !entry->line->key)
+            free (entry->line);
+        free (entry);
+    }
+    for (s_line_t *line = (s_line_t *) zhashx_first (self->lines); line;
+         line = (s_line_t *) zhashx_next (self->lines)) {
+        free (line->key);
+        free (line);
+    }
+    zhashx_destroy (&self->by_seq);
+    zhashx_destroy (&self->lines);
+    zhashx_destroy (&self->inflight);
+    zlistx_destroy (&self->ready);
+    zlistx_destroy (&self->handoffs);
+    zlistx_destroy (&self->rotation);
+    zhashx_destroy (&self->workers);
+    free (self);
+    *self_p = NULL;
+}
+
+//  ---- Lines -----------------------------------------------------------------------
+
+//  Keep the line in the ready list exactly while its head is READY.
+static void
+s_line_refresh (pf_proc_sched_t *self, s_line_t *line)
+{
+    bool ready = line->head && line->head->msg.state == PF_SCHED_READY;
+    if (ready && !line->ready_handle)
+        line->ready_handle = zlistx_add_end (self->ready, line);
+    else
+    if (!ready && line->ready_handle) {
+        zlistx_delete (self->ready, line->ready_handle);
+        line->ready_handle = NULL;
+    }
+}
+
+static s_line_t *
+s_line_for (pf_proc_sched_t *self, const byte *key, size_t key_size)
+{
+    if (key_size == 0)
+        return (s_line_t *) zmalloc (sizeof (s_line_t));
+    byte lookup [256];
+    lookup [0] = (byte) key_size;
+    memcpy (lookup + 1, key, key_size);
+    s_line_t *line = (s_line_t *) zhashx_lookup (self->lines, lookup);
+    if (!line) {
+        line = (s_line_t *) zmalloc (sizeof (s_line_t));
+        line->key = (byte *) malloc (key_size + 1);
+        memcpy (line->key, lookup, key_size + 1);
+        zhashx_insert (self->lines, line->key, line);
+    }
+    return line;
+}
+
+static void
+s_line_append (pf_proc_sched_t *self, s_line_t *line, s_entry_t *entry)
+{
+    entry->line = line;
+    entry->next = NULL;
+    if (line->tail)
+        line->tail->next = entry;
+    else
+        line->head = entry;
+    line->tail = entry;
+    s_line_refresh (self, line);
+}
+
+//  Take the head off its line; free the line once it is empty.
+static void
+s_line_pop (pf_proc_sched_t *self, s_entry_t *entry)
+{
+    s_line_t *line = entry->line;
+    if (!line)
+        return;
+    assert (line->head == entry);
+    line->head = entry->next;
+    if (!line->head)
+        line->tail = NULL;
+    entry->line = NULL;
+    entry->next = NULL;
+    s_line_refresh (self, line);
+    if (!line->head) {
+        if (line->key)
+            zhashx_delete (self->lines, line->key);
+        free (line->key);
+        free (line);
+    }
+}
+
+//  ---- Messages --------------------------------------------------------------------
+
+pf_sched_msg_t *
+pf_proc_sched_add (pf_proc_sched_t *self, uint64_t seq, uint32_t partition, uint32_t attempts,
+                   pf_sched_state_t state, const char *id, const char *topic,
+                   const byte *key, size_t key_size)
+{
+    size_t id_size = strlen (id), topic_size = strlen (topic);
+    s_entry_t *entry = (s_entry_t *) zmalloc (sizeof (s_entry_t) + id_size + topic_size
+                                              + key_size + 2);
+    char *strings = (char *) (entry + 1);
+    memcpy (strings, id, id_size + 1);
+    memcpy (strings + id_size + 1, topic, topic_size + 1);
+    memcpy (strings + id_size + topic_size + 2, key, key_size);
+    entry->msg = (pf_sched_msg_t) {
+        .seq = seq, .partition = partition, .attempts = attempts, .state = state,
+        .id = strings, .topic = strings + id_size + 1,
+        .key = (const byte *) strings + id_size + topic_size + 2, .key_size = key_size
+    };
+    zhashx_insert (self->by_seq, &entry->msg.seq, entry);
+    bool in_line = state == PF_SCHED_READY || self->strict;
+    if (in_line)
+        s_line_append (self, s_line_for (self, key, key_size), entry);
+    if (state == PF_SCHED_HANDOFF)
+        entry->handoff_handle = zlistx_add_end (self->handoffs, entry);
+    return &entry->msg;
+}
+
+pf_sched_msg_t *
+pf_proc_sched_find (pf_proc_sched_t *self, uint64_t seq)
+{
+    return (pf_sched_msg_t *) zhashx_lookup (self->by_seq, &seq);
+}
+
+static void
+s_leave_flight (pf_proc_sched_t *self, s_entry_t *entry)
+{
+    if (entry->msg.state != PF_SCHED_INFLIGHT)
+        return;
+    zhashx_delete (self->inflight, entry->msg.id);
+    if (entry->msg.worker)
+        entry->msg.worker->inflight--;
+    entry->msg.worker = NULL;
+}
+
+static void
+s_leave_handoff (pf_proc_sched_t *self, s_entry_t *entry)
+{
+    if (entry->handoff_handle)
+        zlistx_delete (self->handoffs, entry->handoff_handle);
+    entry->handoff_handle = NULL;
+}
+
+void
+pf_proc_sched_remove (pf_proc_sched_t *self, pf_sched_msg_t *msg)
+{
+    s_entry_t *entry = (s_entry_t *) msg;
+    s_leave_flight (self, entry);
+    s_leave_handoff (self, entry);
+    if (entry->line)
+        s_line_pop (self, entry);
+    zhashx_delete (self->by_seq, &entry->msg.seq);
+    free (entry);
+}
+
+void
+pf_proc_sched_handoff (pf_proc_sched_t *self, pf_sched_msg_t *msg, int64_t resend_at)
+{
+    s_entry_t *entry = (s_entry_t *) msg;
+    s_leave_flight (self, entry);
+    entry->msg.state = PF_SCHED_HANDOFF;
+    entry->msg.deadline = resend_at;
+    if (!entry->handoff_handle)
+        entry->handoff_handle = zlistx_add_end (self->handoffs, entry);
+    if (entry->line) {
+        if (self->strict)
+            s_line_refresh (self, entry->line);
+        else
+            s_line_pop (self, entry);
+    }
+}
+
+void
+pf_proc_sched_retrying (pf_proc_sched_t *self, pf_sched_msg_t *msg)
+{
+    s_entry_t *entry = (s_entry_t *) msg;
+    s_leave_handoff (self, entry);
+    entry->msg.state = PF_SCHED_RETRYING;
+}
+
+void
+pf_proc_sched_reinjected (pf_proc_sched_t *self, pf_sched_msg_t *msg, uint32_t attempts)
+{
+    s_entry_t *entry = (s_entry_t *) msg;
+    s_leave_handoff (self, entry);
+    entry->msg.attempts = attempts;
+    entry->msg.state = PF_SCHED_READY;
+    if (entry->line)
+        s_line_refresh (self, entry->line);
+    else
+        s_line_append (self, s_line_for (self, entry->msg.key, entry->msg.key_size), entry);
+}
+
+//  ---- Workers ---------------------------------------------------------------------
+
+pf_sched_worker_t *
+pf_proc_sched_worker (pf_proc_sched_t *self, zframe_t *routing_id)
+{
+    char *name = zframe_strhex (routing_id);
+    pf_sched_worker_t *worker = (pf_sched_worker_t *) zhashx_lookup (self->workers, name);
+    free (name);
+    return worker;
+}
+
+pf_sched_worker_t *
+pf_proc_sched_worker_ready (pf_proc_sched_t *self, zframe_t *routing_id, const char *prefixes,
+                            uint32_t credit, uint32_t batch_size, int64_t now)
+{
+    pf_sched_worker_t *worker = pf_proc_sched_worker (self, routing_id);
+    if (!worker) {
+        worker = (pf_sched_worker_t *) zmalloc (sizeof (pf_sched_worker_t));
+        worker->routing_id = zframe_dup (routing_id);
+        worker->name = zframe_strhex (routing_id);
+        zhashx_insert (self->workers, worker->name, worker);
+        worker->rotation_handle = zlistx_add_end (self->rotation, worker);
+    }
+    free (worker->prefixes);
+    worker->prefixes = strdup (prefixes);
+    worker->credit = credit;
+    worker->batch_size = batch_size;
+    worker->seen_at = now;
+    return worker;
+}
+
+void
+pf_proc_sched_worker_seen (pf_sched_worker_t *worker, int64_t now)
+{
+    worker->seen_at = now;
+}
+
+zframe_t *
+pf_proc_sched_worker_id (pf_sched_worker_t *worker)
+{
+    return worker->routing_id;
+}
+
+uint32_t
+pf_proc_sched_worker_batch (pf_sched_worker_t *worker)
+{
+    return worker->batch_size;
+}
+
+void
+pf_proc_sched_worker_remove (pf_proc_sched_t *self, pf_sched_worker_t *worker, zlistx_t *lost)
+{
+    for (s_entry_t *entry = (s_entry_t *) zhashx_first (self->inflight); entry;
+         entry = (s_entry_t *) zhashx_next (self->inflight))
+        if (entry->msg.worker == worker)
+            zlistx_add_end (lost, entry);
+    for (s_entry_t *entry = (s_entry_t *) zlistx_first (lost); entry;
+         entry = (s_entry_t *) zlistx_next (lost))
+        entry->msg.worker = NULL;       //  no credit to return any more
+    zlistx_delete (self->rotation, worker->rotation_handle);
+    zhashx_delete (self->workers, worker->name);
+}
+
+void
+pf_proc_sched_silent (pf_proc_sched_t *self, int64_t silent_before, zlistx_t *workers)
+{
+    for (pf_sched_worker_t *worker = (pf_sched_worker_t *) zhashx_first (self->workers);
+         worker; worker = (pf_sched_worker_t *) zhashx_next (self->workers))
+        if (worker->seen_at < silent_before)
+            zlistx_add_end (workers, worker);
+}
+
+pf_sched_msg_t *
+pf_proc_sched_held (pf_proc_sched_t *self, pf_sched_worker_t *worker, const char *id,
+                    size_t id_size)
+{
+    char key [PF_PROTO_ID_MAX + 1];
+    if (id_size == 0 || id_size > PF_PROTO_ID_MAX)
+        return NULL;
+    memcpy (key, id, id_size);
+    key [id_size] = 0;
+    s_entry_t *entry = (s_entry_t *) zhashx_lookup (self->inflight, key);
+    return entry && entry->msg.worker == worker ? &entry->msg : NULL;
+}
+
+void
+pf_proc_sched_answered (pf_proc_sched_t *self, pf_sched_msg_t *msg)
+{
+    s_leave_flight (self, (s_entry_t *) msg);
+}
+
+//  ---- Scheduling ------------------------------------------------------------------
+
+bool
+pf_proc_sched_next (pf_proc_sched_t *self, int64_t deadline,
+                    pf_sched_worker_t **worker_p, pf_sched_msg_t **msg_p)
+{
+    if (zlistx_size (self->ready) == 0)
+        return false;
+    for (pf_sched_worker_t *worker = (pf_sched_worker_t *) zlistx_first (self->rotation);
+         worker; worker = (pf_sched_worker_t *) zlistx_next (self->rotation)) {
+        if (worker->inflight >= worker->credit)
+            continue;
+        for (s_line_t *line = (s_line_t *) zlistx_first (self->ready); line;
+             line = (s_line_t *) zlistx_next (self->ready)) {
+            s_entry_t *entry = line->head;
+            if (!pf_proto_topic_allowed ((const byte *) entry->msg.topic,
+                                         strlen (entry->msg.topic), worker->prefixes))
+                continue;
+            entry->msg.state = PF_SCHED_INFLIGHT;
+            entry->msg.worker = worker;
+            entry->msg.deadline = deadline;
+            entry->msg.attempts++;
+            worker->inflight++;
+            zhashx_insert (self->inflight, entry->msg.id, entry);
+            s_line_refresh (self, line);
+            //  The next delivery starts with the next worker: fair spreading
+            zlistx_move_end (self->rotation, worker->rotation_handle);
+            *worker_p = worker;
+            *msg_p = &entry->msg;
+            return true;
+        }
+    }
+    return false;
+}
+
+void
+pf_proc_sched_expired (pf_proc_sched_t *self, int64_t now, zlistx_t *expired)
+{
+    for (s_entry_t *entry = (s_entry_t *) zhashx_first (self->inflight); entry;
+         entry = (s_entry_t *) zhashx_next (self->inflight))
+        if (entry->msg.deadline <= now)
+            zlistx_add_end (expired, entry);
+}
+
+void
+pf_proc_sched_handoff_due (pf_proc_sched_t *self, int64_t now, zlistx_t *due)
+{
+    for (s_entry_t *entry = (s_entry_t *) zlistx_first (self->handoffs); entry;
+         entry = (s_entry_t *) zlistx_next (self->handoffs))
+        if (entry->msg.deadline <= now)
+            zlistx_add_end (due, entry);
+}
+
+size_t
+pf_proc_sched_open (pf_proc_sched_t *self)
+{
+    return zhashx_size (self->by_seq);
+}
+
+size_t
+pf_proc_sched_inflight (pf_proc_sched_t *self)
+{
+    return zhashx_size (self->inflight);
+}
+
+size_t
+pf_proc_sched_workers (pf_proc_sched_t *self)
+{
+    return zhashx_size (self->workers);
+}
