@@ -9,7 +9,8 @@ set -u
 : "${PUSHFABRIC:=$(cd "$(dirname "$0")/.." && pwd)/src/pushfabric}"
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${PYTHON3:=/usr/bin/python3}"
-export PUSHFABRIC top_srcdir PYTHON3
+: "${top_builddir:=$(cd "$(dirname "$PUSHFABRIC")/.." && pwd)}"
+export PUSHFABRIC top_srcdir top_builddir PYTHON3
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/pftest.XXXXXX")
 TAP_COUNT=0
