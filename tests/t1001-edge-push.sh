@@ -33,15 +33,18 @@ is "$(pf1 --cert "$T/limited.cert_secret" push f-1 payments.in k p | cut -d' ' -
 is "$(pf1 --cert "$T/limited.cert_secret" push f-2 orders.eu k p)" "ACK f-2" \
    "PUSH: topic inside the certificate's prefixes is ACKed"
 
-# The batch form: every record judged on its own
+# The batch form: every record judged on its own (a key cannot be too long
+# there: its length is one byte)
 out=$(pf1 batch b-1:orders.new:k:one b-2:orders.new:k:two m-1:orders.new:k1:again \
-      'b 3:orders.new:k:bad' b-4:bad/topic:k:x b-5:orders.new:k:@1001 b-1:orders.new:k:dup)
+      'b 3:orders.new:k:bad' b-4:bad/topic:k:x b-5:orders.new:k:@1001 b-1:orders.new:k:dup \
+      "$long_id:orders.new:k:x")
 echo "$out" | sed 's/^/# /'
 is "$(echo "$out" | grep -c '^ACK b-[12]$')" 2 "PUSHB: two new records ACKed"
 is "$(echo "$out" | grep -c '^DUP \(m-1\|b-1\)$')" 2 "PUSHB: an earlier id and a repeat within the batch are DUP"
 is "$(echo "$out" | grep -c '^NACK b 3 BAD_ID')" 1 "PUSHB: bad id NACKed BAD_ID"
 is "$(echo "$out" | grep -c '^NACK b-4 BAD_TOPIC')" 1 "PUSHB: bad topic NACKed BAD_TOPIC"
 is "$(echo "$out" | grep -c '^NACK b-5 TOO_LARGE')" 1 "PUSHB: large payload NACKed TOO_LARGE"
+is "$(echo "$out" | grep -c "^NACK $long_id BAD_ID")" 1 "PUSHB: id of 129 bytes NACKed BAD_ID"
 is "$(pf1 --cert "$T/limited.cert_secret" batch f-3:payments:k:p | cut -d' ' -f1-3)" \
    "NACK f-3 FORBIDDEN" "PUSHB: forbidden topic NACKed FORBIDDEN"
 # A truncated batch: the first record whole, the second cut short
