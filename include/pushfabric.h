@@ -169,9 +169,12 @@ void
 //  Returns how many deliveries it handled, when timeout_ms has passed or
 //  pf_worker_stop was called. Returns -1 with errno EINTR once the process
 //  is interrupted (SIGINT or SIGTERM, as czmq's zsys_interrupted tells),
-//  having handled nothing more after the signal; the DONEs and FAILs of
-//  deliveries handled before it are sent. Returns -1 with EBUSY when called
-//  from the handler.
+//  calling no handler after the signal. The answers of deliveries handled
+//  before are sent, except a FAIL from the handler call the signal came
+//  during: that failure is most likely the signal's doing (a child process
+//  got the same Ctrl-C), so the message is left to the proc, which delivers
+//  it again once it finds the worker gone. Returns -1 with EBUSY when
+//  called from the handler.
 int
     pf_worker_run (pf_worker_t *self, int timeout_ms);
 

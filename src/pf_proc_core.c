@@ -167,7 +167,8 @@ s_retry_reinject (s_core_t *self, pf_reader_t *reader)
         uint32_t attempts = entry.attempt > 0 ? entry.attempt - 1 : 0;
         uint64_t seq = entry.seq;
         pf_sched_msg_t *msg = seq ? pf_proc_sched_find (self->sched, seq) : NULL;
-        if (msg && msg->state == PF_SCHED_RETRYING) {
+        //  HANDOFF too: the retry node's TAKEN may have been lost on the way
+        if (msg && (msg->state == PF_SCHED_RETRYING || msg->state == PF_SCHED_HANDOFF)) {
             pf_proc_store_update (self->store, seq, PF_STORE_READY, attempts, NULL);
             pf_proc_sched_reinjected (self->sched, msg, attempts);
         }
