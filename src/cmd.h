@@ -57,10 +57,12 @@ int
     cmd_init_fabric (const char *dir, int base_port, char **error);
 
 int cmd_bench (int argc, char **argv);
+int cmd_dlq (int argc, char **argv);
 int cmd_init (int argc, char **argv);
 int cmd_keygen (int argc, char **argv);
 int cmd_node (int argc, char **argv);
 int cmd_send (int argc, char **argv);
 int cmd_up (int argc, char **argv);
+int cmd_work (int argc, char **argv);
 
 #endif

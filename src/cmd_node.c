@@ -1,4 +1,4 @@
-//  cmd_node - `pushfabric edge|proc NAME`: run one node in the foreground
+//  cmd_node - `pushfabric edge|proc|retry NAME`: run one node in the foreground
 //  until SIGINT or SIGTERM, then stop it cleanly and exit 0.
 
 #include "cmd.h"
@@ -28,12 +28,28 @@ static const char *s_usage_proc =
     "  -v, --verbose       log every message (debug level)\n"
     "  -h, --help          print this help\n";
 
+static const char *s_usage_retry =
+    "usage: pushfabric retry NAME [-c FILE] [-v]\n"
+    "\n"
+    "Runs the retry node NAME of the fabric in the foreground: it stores the procs'\n"
+    "failed deliveries in its SQLite database, hands each back to its proc after an\n"
+    "exponential backoff, and keeps the dead letters of messages that used all their\n"
+    "attempts (see 'pushfabric dlq'). SIGINT or SIGTERM stops it after committing what\n"
+    "it holds and answering every hand-off it owes.\n"
+    "\n"
+    "options:\n"
+    "  -c, --config FILE   fabric configuration (default $PUSHFABRIC_CONFIG, else ./fabric.cfg)\n"
+    "  -v, --verbose       log every message (debug level)\n"
+    "  -h, --help          print this help\n";
+
 int
 cmd_node (int argc, char **argv)
 {
     const char *role = argv [0];
-    const char *usage = streq (role, "edge") ? s_usage_edge : s_usage_proc;
-    zactor_fn *actor = streq (role, "edge") ? pf_edge : pf_proc;
+    const char *usage = streq (role, "edge") ? s_usage_edge
+                      : streq (role, "proc") ? s_usage_proc : s_usage_retry;
+    zactor_fn *actor = streq (role, "edge") ? pf_edge
+                     : streq (role, "proc") ? pf_proc : pf_retry;
     static struct option options [] = { CMD_COMMON_LONG, { NULL, 0, NULL, 0 } };
     const char *config_path = NULL;
     bool verbose = false;

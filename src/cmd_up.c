@@ -8,10 +8,10 @@
 static const char *s_usage =
     "usage: pushfabric up [--demo] [--seconds N] [-c FILE] [-v]\n"
     "\n"
-    "Starts every node of the configuration (procs, then edges) as child processes\n"
-    "and supervises them: a node that exits unexpectedly is restarted with a\n"
-    "growing delay. SIGINT or SIGTERM stops the edges first, then the procs, so that\n"
-    "nothing accepted is lost. When the configuration file does not exist, up first\n"
+    "Starts every node of the configuration (retry nodes, procs, then edges) as child\n"
+    "processes and supervises them: a node that exits unexpectedly is restarted with\n"
+    "a growing delay. SIGINT or SIGTERM stops the edges first, then the procs, then\n"
+    "the retry nodes, so that nothing accepted is lost. When the configuration file does not exist, up first\n"
     "writes one, as 'pushfabric init' does, in the file's folder.\n"
     "\n"
     "options:\n"
@@ -248,8 +248,10 @@ cmd_up (int argc, char **argv)
     zsys_catch_interrupts ();
 
     self.children = (s_child_t *) calloc (zlistx_size (pf_config_nodes (config, "edge"))
-                                          + zlistx_size (pf_config_nodes (config, "proc")),
+                                          + zlistx_size (pf_config_nodes (config, "proc"))
+                                          + zlistx_size (pf_config_nodes (config, "retry")),
                                           sizeof (s_child_t));
+    s_add_role (&self, config, "retry");
     s_add_role (&self, config, "proc");
     s_add_role (&self, config, "edge");
     for (size_t index = 0; index < self.count; index++)
@@ -282,9 +284,11 @@ cmd_up (int argc, char **argv)
                 self.acked, self.dups, self.refused);
         pf_producer_destroy (&self.producer);
     }
-    //  Edges first: they answer what is in flight; then the procs commit
+    //  Edges first: they answer what is in flight; then the procs commit and
+    //  hand over their failures; the retry nodes last, to take them
     s_stop_role (&self, "edge");
     s_stop_role (&self, "proc");
+    s_stop_role (&self, "retry");
     free (self.children);
     pf_config_destroy (&config);
     return 0;

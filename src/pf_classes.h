@@ -31,5 +31,12 @@
 #include "pf_edge.h"
 #include "pf_proc_core.h"
 #include "pf_proc.h"
+#include "pf_db.h"
+#include "pf_json.h"
+#include "pf_control.h"
+#include "pf_retry_sched.h"
+#include "pf_retry_store.h"
+#include "pf_retry_core.h"
+#include "pf_retry.h"
 
 #endif

@@ -23,6 +23,9 @@
 //  Every sender keeps what it sent until the answer and resends after a
 //  timeout; every receiver handles a repeat as a no-op that answers again.
 
+#ifndef PF_LINK_H_INCLUDED
+#define PF_LINK_H_INCLUDED
+
 typedef struct {
     uint64_t seq;           //  the message's seq in its proc (0: none yet)
     uint32_t partition;
@@ -44,8 +47,6 @@ int
 int
     pf_link_entries_check (const byte *data, size_t size, size_t *count);
 
-#ifndef PF_LINK_H_INCLUDED
-#define PF_LINK_H_INCLUDED
 
 #define PF_LINK_VERSION "PL1"
 

@@ -10,6 +10,8 @@
 #define S_TICK_MS           100
 //  A hand-off the retry node has not taken is sent again after this long
 #define S_HANDOFF_RESEND_MS 2000
+//  One FAILED message holds about this much at most; the rest go next turn
+#define S_HANDOFF_BYTES     (1024 * 1024)
 
 typedef struct {
     zsock_t *pipe;
@@ -120,6 +122,7 @@ s_handoff_entry (s_core_t *self, pf_sched_msg_t *msg)
         .reason = (const byte *) reason, .reason_size = strlen (reason), .record = record
     };
     pf_link_put_entry (&self->handoffs, &entry);
+    pf_proc_store_release (self->store);
 }
 
 //  Send (again) every hand-off that is due.
@@ -135,7 +138,8 @@ s_handoffs_send (s_core_t *self)
         self->retry_warned = true;
     }
     else
-        for (pf_sched_msg_t *msg = (pf_sched_msg_t *) zlistx_first (due); msg;
+        for (pf_sched_msg_t *msg = (pf_sched_msg_t *) zlistx_first (due);
+             msg && self->handoffs.size < S_HANDOFF_BYTES;
              msg = (pf_sched_msg_t *) zlistx_next (due)) {
             s_handoff_entry (self, msg);
             pf_proc_sched_handoff (self->sched, msg, self->now + S_HANDOFF_RESEND_MS);
@@ -168,7 +172,8 @@ s_retry_reinject (s_core_t *self, pf_reader_t *reader)
         uint64_t seq = entry.seq;
         pf_sched_msg_t *msg = seq ? pf_proc_sched_find (self->sched, seq) : NULL;
         //  HANDOFF too: the retry node's TAKEN may have been lost on the way
-        if (msg && (msg->state == PF_SCHED_RETRYING || msg->state == PF_SCHED_HANDOFF)) {
+        if (msg && (msg->state == PF_SCHED_RETRYING || msg->state == PF_SCHED_HANDOFF)
+        &&  entry.attempt > msg->attempts) {
             pf_proc_store_update (self->store, seq, PF_STORE_READY, attempts, NULL);
             pf_proc_sched_reinjected (self->sched, msg, attempts);
         }
@@ -339,11 +344,16 @@ s_from_worker (s_core_t *self, zmsg_t *request)
     if (message.cmd == PF_CMD_PING) {
         zmsg_t *pong = zmsg_new ();
         zmsg_addstr (pong, "WORKER");
-        zmsg_append (pong, &routing_id);
+        zframe_t *copy = zframe_dup (routing_id);
+        zmsg_append (pong, &copy);
         zmsg_addmem (pong, "", 0);
         zmsg_addstr (pong, PF_PROTO_VERSION);
         zmsg_addstr (pong, "PONG");
         zlistx_add_end (self->replies, pong);
+        //  A worker that pings a proc that does not know it (the proc has
+        //  restarted) would otherwise never hear that it must send READY
+        if (!worker)
+            s_disconnect (self, routing_id, "PING from a worker that has not sent READY");
     }
     else
     if (message.cmd == PF_CMD_READY)
@@ -453,6 +463,7 @@ s_deliver (s_core_t *self, pf_sched_worker_t *worker, pf_sched_msg_t *msg)
         if (++batch->records >= batch_size)
             s_batch_flush (self, batch);
     }
+    pf_proc_store_release (self->store);
     pf_proc_store_update (self->store, msg->seq, PF_STORE_READY, msg->attempts, NULL);
 }
 

@@ -514,6 +514,12 @@ pf_proc_store_fetch (pf_proc_store_t *self, uint64_t seq, pf_record_t *record,
     return 0;
 }
 
+void
+pf_proc_store_release (pf_proc_store_t *self)
+{
+    sqlite3_reset (self->fetch_msg);
+}
+
 int
 pf_proc_store_scan (pf_proc_store_t *self, pf_store_row_fn *fn, void *arg)
 {

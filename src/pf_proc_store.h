@@ -77,6 +77,11 @@ int
     pf_proc_store_fetch (pf_proc_store_t *self, uint64_t seq, pf_record_t *record,
                          const char **reason);
 
+//  End the read of pf_proc_store_fetch (its views become invalid), so that
+//  no read snapshot holds WAL checkpoints back.
+void
+    pf_proc_store_release (pf_proc_store_t *self);
+
 //  Call fn for every open message, in seq order (start-up). Returns 0 or -1.
 int
     pf_proc_store_scan (pf_proc_store_t *self, pf_store_row_fn *fn, void *arg);

@@ -11,8 +11,12 @@ static const struct {
     { "up", cmd_up, "start every node of the config and supervise them" },
     { "edge", cmd_node, "run one edge node in the foreground" },
     { "proc", cmd_node, "run one proc node in the foreground" },
+    { "retry", cmd_node, "run one retry node in the foreground" },
     { "keygen", cmd_keygen, "write a CURVE certificate pair" },
     { "send", cmd_send, "push messages to the fabric" },
+    { "dlq", cmd_dlq, "list, show, replay or purge dead letters" },
+    { "work", cmd_work, "run a command for each delivery" },
+    { "bench", cmd_bench, "measure accepted/s and latency against a baseline" },
 };
 #define S_COMMANDS (sizeof s_commands / sizeof s_commands [0])
 

@@ -8,8 +8,12 @@ It checks, and reports on stderr, that it never holds more than its credit.
 
 usage: pfworker.py CFG LEDGER [--credit N] [--batch N] [--topics P]
                    [--fail-payload TEXT[:MAX_ATTEMPT]]... [--fail-all]
+                   [--fail-payload-suffix TEXT[:MAX_ATTEMPT]]...
                    [--silent-after N] [--seconds S] [--count N] [--slow MS]
-                   [--ping SECONDS]
+                   [--ping SECONDS] [--hold-after N]
+--silent-after N: after N deliveries send nothing at all (a lost worker);
+--hold-after N: after N deliveries keep pinging but answer no delivery
+(ledger status HELD). N = 0: from the start.
 """
 import os
 import sys
@@ -52,12 +56,16 @@ def decode_deliverb(data):
 def main(argv):
     cfg, ledger_path = argv[0], argv[1]
     options = {"credit": "10", "batch": "1", "topics": "", "seconds": "30",
-               "count": "0", "silent-after": "0", "slow": "0", "ping": "1"}
-    fail_rules, fail_all, rest = [], False, argv[2:]
+               "count": "0", "silent-after": "-1", "hold-after": "-1", "slow": "0",
+               "ping": "1"}
+    fail_rules, suffix_rules, fail_all, rest = [], [], False, argv[2:]
     while rest:
         option = rest.pop(0)[2:]
         if option == "fail-all":
             fail_all = True
+        elif option == "fail-payload-suffix":
+            text, _, limit = rest.pop(0).partition(":")
+            suffix_rules.append((text.encode(), int(limit) if limit else 10 ** 9))
         elif option == "fail-payload":
             text, _, limit = rest.pop(0).partition(":")
             fail_rules.append((text.encode(), int(limit) if limit else 10 ** 9))
@@ -92,7 +100,7 @@ def main(argv):
     handled, silent_after, last_ping = 0, int(options["silent-after"]), time.time()
     count = int(options["count"])
     while time.time() < end and (count == 0 or handled < count):
-        if silent_after and handled >= silent_after:
+        if silent_after >= 0 and handled >= silent_after:
             time.sleep(0.05)        # hold what we have and say nothing
             continue
         if time.time() - last_ping > float(options["ping"]):
@@ -117,11 +125,19 @@ def main(argv):
                 print("CREDIT EXCEEDED %d > %d" % (held[socket], credit), file=sys.stderr)
             done_ids = []
             received = time.time()
+            hold_after = int(options["hold-after"])
+            if hold_after >= 0 and handled >= hold_after:
+                ledger.write("".join("%.6f %.6f %s %s %s %s HELD %s\n" % (
+                    received, received, d[0].decode(), d[2].hex() or "-", d[3].decode(),
+                    d[4].decode(errors="replace"), sockets[socket]) for d in deliveries))
+                continue
             for rid, topic, key, attempt, payload in deliveries:
                 if int(options["slow"]):
                     time.sleep(int(options["slow"]) / 1000)
                 fail = fail_all or any(text == payload and int(attempt) <= limit
-                                       for text, limit in fail_rules)
+                                       for text, limit in fail_rules) \
+                    or any(payload.endswith(text) and int(attempt) <= limit
+                           for text, limit in suffix_rules)
                 handled += 1
                 if fail:
                     socket.send_multipart([b"", b"PF1", b"FAIL", rid, b"failed on purpose"])

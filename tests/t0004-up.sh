@@ -11,8 +11,8 @@ sed 's/^/# /' "$T/demo.out" | tail -n 3
 accepted=$(tail -n 1 "$T/demo.out" | sed -n 's/.*accepted=\([0-9]*\).*/\1/p')
 [ "${accepted:-0}" -gt 0 ]; ok $? "the demo shows messages accepted ($accepted)"
 grep -q "refused=0" "$T/demo.out"; ok $? "and none refused"
-is "$(grep -c 'ready ' "$T/demo.err")" 3 "every node of the config became ready"
-is "$(grep -c "/[a-z0-9]* stopped$" "$T/demo.err")" 3 "every node stopped cleanly"
+is "$(grep -c 'ready ' "$T/demo.err")" 4 "every node of the config became ready"
+is "$(grep -c "/[a-z0-9]* stopped$" "$T/demo.err")" 4 "every node stopped cleanly"
 
 # up writes a fabric itself when the config does not exist
 pf up --seconds 1 -c "$T/fresh/fabric.cfg" >"$T/fresh.out" 2>&1
@@ -24,7 +24,7 @@ ok $? "and first wrote a fabric in the config's folder"
 "$PUSHFABRIC" up -c "$CFG" 2>"$T/up.err" >/dev/null &
 up=$!
 NODE_PIDS="$NODE_PIDS $up"
-wait_for 20 sh -c "[ \$(grep -c 'ready ' '$T/up.err') -ge 3 ]"; ok $? "up starts every node"
+wait_for 20 sh -c "[ \$(grep -c 'ready ' '$T/up.err') -ge 4 ]"; ok $? "up starts every node"
 victim=$(sed -n "s/.*started proc 'p1' pid=\([0-9]*\).*/\1/p" "$T/up.err" | head -n 1)
 kill -KILL "$victim"
 wait_for 20 sh -c "[ \$(grep -c 'proc/p1 ready' '$T/up.err') -ge 2 ]"

@@ -59,8 +59,9 @@ s_check_percentiles (const char *name, int64_t *samples, size_t count)
     for (size_t point = 0; point < sizeof points / sizeof points [0]; point++) {
         int64_t want = s_exact (samples, count, points [point].permille);
         int64_t got = pf_hist_percentile (hist, points [point].percentile);
-        if (!ok (s_within_one_bucket (got, want), "%s: p%g is within one bucket of the exact value",
-                 name, points [point].percentile))
+        if (!ok (s_within_one_bucket (got, want),
+                 "%s: p%g is within one bucket of the exact value", name,
+                 points [point].percentile))
             diag ("got %" PRId64 ", exact %" PRId64, got, want);
     }
     is_int (pf_hist_count (hist), count, "%s: count is the number of samples", name);
@@ -109,7 +110,7 @@ test_buckets (void)
             contiguous = false;
         if (highest < lowest)
             ordered = false;
-        if (index < buckets - 1 && lowest > 0 && (highest - lowest + 1) * 32 > lowest)
+        if (index < buckets - 1 && highest > lowest && (highest - lowest + 1) * 32 > lowest)
             narrow = false;
         if (pf_hist_lowest_equivalent (lowest) != lowest
         ||  pf_hist_highest_equivalent (lowest) != highest)
@@ -118,7 +119,8 @@ test_buckets (void)
     }
     ok (contiguous, "buckets follow each other without gaps from 0");
     ok (ordered, "each bucket's bounds map back to the bucket");
-    ok (narrow, "every bucket is at most 1/32 (3.2 %%) of its lowest value wide");
+    ok (narrow, "every bucket wider than one value is at most 1/32 (3.2 %%) of its lowest "
+                "value");
     ok (buckets < 1000, "the histogram has a fixed, small number of buckets (%zu)", buckets);
     int64_t lowest, highest;
     pf_hist_bucket (hist, buckets - 1, &lowest, &highest);
@@ -145,7 +147,8 @@ test_small_values (void)
     pf_hist_record (hist, -5);
     is_int (pf_hist_min (hist), 0, "a negative value counts as 0");
     pf_hist_record (hist, PF_HIST_VALUE_MAX * 4);
-    is_int (pf_hist_max (hist), PF_HIST_VALUE_MAX * 4, "a value above the range keeps an exact max");
+    is_int (pf_hist_max (hist), PF_HIST_VALUE_MAX * 4,
+            "a value above the range keeps an exact max");
     is_int (pf_hist_percentile (hist, 100), PF_HIST_VALUE_MAX * 4, "and is the p100");
     is_int (pf_hist_count (hist), 3, "and is counted");
     pf_hist_destroy (&hist);
@@ -205,7 +208,8 @@ test_merge (void)
     ok (fabs (pf_hist_mean (merged) - pf_hist_mean (all)) < 1e-6, "merge keeps the mean");
     bool same = true;
     for (size_t index = 0; index < pf_hist_buckets (); index++)
-        if (pf_hist_bucket (merged, index, NULL, NULL) != pf_hist_bucket (all, index, NULL, NULL))
+        if (pf_hist_bucket (merged, index, NULL, NULL)
+        !=  pf_hist_bucket (all, index, NULL, NULL))
             same = false;
     ok (same, "merged buckets equal those of one histogram of every sample");
     is_int (pf_hist_percentile (merged, 99), pf_hist_percentile (all, 99),
@@ -213,7 +217,8 @@ test_merge (void)
 
     pf_hist_t *empty = pf_hist_new ();
     pf_hist_merge (merged, empty);
-    is_int (pf_hist_count (merged), pf_hist_count (all), "merging an empty histogram changes nothing");
+    is_int (pf_hist_count (merged), pf_hist_count (all),
+            "merging an empty histogram changes nothing");
     is_int (pf_hist_min (merged), 1, "not even the min");
     is_int (pf_hist_count (low), 7143, "merge leaves its source as it was");
 

@@ -1,0 +1,1328 @@
+//  cmd_bench - `pushfabric bench`: push as fast as a window allows through a
+//  fabric (its own, started here as child processes, or one given with -c)
+//  and report accepted/s and accept latency next to a baseline measured in
+//  the same run: a plain libzmq CURVE DEALER-to-ROUTER loop in this process.
+//
+//  Threads: the main thread starts and stops the nodes, and waits; each
+//  producer (pf_producer_t) and each baseline client and server has a
+//  thread of its own. Only the main thread exits: the others report their
+//  errors in their results, so no socket is open in another thread when
+//  exit runs czmq's shutdown.
+//
+//  Workers are not run yet (delivery to workers is not there yet): done/s
+//  and end-to-end latency stay empty. They go where s_bench_t.workers is
+//  used: start the workers after the nodes, count DONEs by id into a second
+//  histogram (push time to DONE) and fill done_per_s and e2e_*.
+
+#include "cmd.h"
+#include <dirent.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+static const char *s_usage =
+    "usage: pushfabric bench [-c FILE] [--producers N] [--window W] [--size S] "
+    "[--count C | --seconds T] [--single] [--dup-share F] [--sync normal|full] "
+    "[--no-baseline] [--json]\n"
+    "\n"
+    "Measures how fast a fabric accepts messages: N producer threads, each keeping\n"
+    "W messages in flight through the C producer API, push random UUIDv4 ids with\n"
+    "S-byte payloads for T seconds (or C messages each). Reports accepted/s and the\n"
+    "latency from push to verdict, next to a baseline measured in the same run with\n"
+    "the same N, W and S: a plain libzmq CURVE DEALER-to-ROUTER loop that answers\n"
+    "every message with a one-frame ack. Also reports each process's CPU time and\n"
+    "peak memory.\n"
+    "\n"
+    "Without -c, bench writes a fabric of its own into a temporary folder (under\n"
+    "$TMPDIR, else /tmp) on free ports, starts its nodes, and stops them and removes\n"
+    "the folder at the end. $PUSHFABRIC_CONFIG is not used.\n"
+    "\n"
+    "options:\n"
+    "  -c, --config FILE   bench a running fabric: its first edge, with the client\n"
+    "                      key pair KEYS/secret/client.cert_secret\n"
+    "  --producers N       producer threads, each with its own connection (default 1)\n"
+    "  --window W          messages in flight per producer (default 1000)\n"
+    "  --size S            payload bytes (default 100)\n"
+    "  --count C           messages per producer\n"
+    "  --seconds T         push for T seconds (default 5)\n"
+    "  --single            one PUSH per message instead of PUSHB batches\n"
+    "  --dup-share F       fraction 0 to 1 of pushes that resend an accepted id (default 0)\n"
+    "  --sync normal|full  the procs' synchronous setting (own fabric only)\n"
+    "  --no-baseline       skip the baseline\n"
+    "  --json              print one JSON object instead of a table\n"
+    "  -v, --verbose       log more\n"
+    "  -h, --help          print this help\n";
+
+//  Node roles, in start order; they stop in the reverse order. Retry nodes
+//  are not started: without workers no delivery fails. Add "retry" (after
+//  "proc") together with the workers.
+static const char *s_roles [] = { "proc", "edge" };
+#define S_ROLES (sizeof s_roles / sizeof s_roles [0])
+
+#define S_PRODUCERS_MAX     256
+#define S_READY_TIMEOUT_MS  30000   //  for every node's "ready" line
+#define S_STOP_TIMEOUT_MS   20000   //  for a node to exit after SIGTERM
+#define S_PING_TIMEOUT_MS   10000   //  for the edge to answer a PING
+#define S_WARMUP_MESSAGES   100     //  per producer, before the clock starts
+#define S_WARMUP_TIMEOUT_MS 20000
+#define S_FLUSH_TIMEOUT_MS  90000   //  after the last push (> the producer's deadline)
+#define S_STALL_TIMEOUT_MS  10000   //  baseline: no ack for this long is an error
+#define S_DUP_POOL          4096    //  accepted ids kept per producer for --dup-share
+#define S_ACK_SIZE          36      //  baseline ack: as long as a UUID
+
+//  ---- Parameters and results ---------------------------------------------------
+
+typedef struct {
+    const char *config_path;    //  -c: a running fabric; NULL: our own
+    size_t producers;
+    size_t window;
+    size_t size;
+    uint64_t count;             //  messages per producer; 0: by time
+    int64_t seconds;            //  when count is 0
+    bool single;
+    double dup_share;
+    const char *sync;           //  own fabric: "normal" or "full"
+    bool baseline;
+    bool json;
+    size_t workers;             //  always 0: workers are not yet available
+} s_params_t;
+
+//  One run's figures, of the fabric or of the baseline
+typedef struct {
+    uint64_t accepted;          //  ACK (baseline: acks)
+    uint64_t duplicates;        //  DUP
+    uint64_t refused;           //  NACK
+    uint64_t failed;            //  no final verdict ('E')
+    double seconds;             //  wall time of the measurement
+    pf_hist_t *latency;         //  accept latency, usecs
+    double cpu_s;               //  this process's CPU time meanwhile
+} s_result_t;
+
+//  A node we started
+typedef struct {
+    const char *role;
+    char *name;
+    char *label;                //  "proc/p1"
+    char *log_path;             //  its stderr
+    pid_t pid;                  //  0 once reaped
+    int status;                 //  its wait status, once reaped
+    bool ready;
+    double cpu_start;           //  CPU seconds when the measurement started
+    double cpu_s;               //  during the measurement
+    long peak_rss_kb;           //  VmHWM just before it was stopped
+} s_node_t;
+
+//  Our own fabric; a static so that an exit anywhere stops its nodes
+typedef struct {
+    char *dir;                  //  the temporary folder, removed at the end
+    s_node_t *nodes;
+    size_t count;
+} s_fabric_t;
+
+static s_fabric_t s_fabric;
+
+//  ---- Process figures from /proc -------------------------------------------------
+
+//  CPU seconds (user + system) of pid, 0 for this process; -1 if unknown.
+static double
+s_cpu_seconds (pid_t pid)
+{
+    char path [64];
+    if (pid)
+        snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
+    else
+        snprintf (path, sizeof path, "/proc/self/stat");
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return -1;
+    char line [1024];
+    char *got = fgets (line, sizeof line, file);
+    fclose (file);
+    //  The command name may hold spaces and parentheses: fields follow the last ')'
+    char *cursor = got ? strrchr (line, ')') : NULL;
+    if (!cursor)
+        return -1;
+    unsigned long long user = 0, system = 0;
+    //  state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
+    if (sscanf (cursor + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+                &user, &system) != 2)
+        return -1;
+    return (double) (user + system) / (double) sysconf (_SC_CLK_TCK);
+}
+
+//  Peak resident memory (VmHWM) of pid, 0 for this process, in KiB; -1 if unknown.
+static long
+s_peak_rss_kb (pid_t pid)
+{
+    char path [64];
+    if (pid)
+        snprintf (path, sizeof path, "/proc/%d/status", (int) pid);
+    else
+        snprintf (path, sizeof path, "/proc/self/status");
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return -1;
+    char line [256];
+    long value = -1;
+    while (fgets (line, sizeof line, file))
+        if (sscanf (line, "VmHWM: %ld kB", &value) == 1)
+            break;
+    fclose (file);
+    return value;
+}
+
+//  ---- Our own fabric -------------------------------------------------------------
+
+//  A base port whose 40 ports are free: the kernel picks a free port, and
+//  we check that the 39 after it are free too.
+static int
+s_free_port_base (void)
+{
+    for (int attempt = 0; attempt < 100; attempt++) {
+        int sockets [40];
+        int bound = 0;
+        int base = -1;
+        for (; bound < 40; bound++) {
+            sockets [bound] = socket (AF_INET, SOCK_STREAM, 0);
+            if (sockets [bound] == -1)
+                break;
+            struct sockaddr_in address = { .sin_family = AF_INET };
+            address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+            address.sin_port = htons (bound == 0 ? 0 : (uint16_t) (base + bound));
+            socklen_t size = sizeof address;
+            if (bind (sockets [bound], (struct sockaddr *) &address, sizeof address)
+            ||  (bound == 0
+                 && getsockname (sockets [0], (struct sockaddr *) &address, &size))) {
+                close (sockets [bound]);
+                break;
+            }
+            if (bound == 0) {
+                base = ntohs (address.sin_port);
+                if (base < 1024 || base > 65000) {
+                    close (sockets [bound]);
+                    break;
+                }
+            }
+        }
+        for (int index = 0; index < bound; index++)
+            close (sockets [index]);
+        if (bound == 40)
+            return base;
+    }
+    return -1;
+}
+
+//  Remove path and, for a folder, everything under it (symbolic links are
+//  removed, not followed).
+static void
+s_remove_tree (const char *path)
+{
+    struct stat info;
+    if (lstat (path, &info))
+        return;
+    if (S_ISDIR (info.st_mode)) {
+        DIR *dir = opendir (path);
+        struct dirent *entry;
+        while (dir && (entry = readdir (dir))) {
+            if (streq (entry->d_name, ".") || streq (entry->d_name, ".."))
+                continue;
+            char *child = zsys_sprintf ("%s/%s", path, entry->d_name);
+            s_remove_tree (child);
+            zstr_free (&child);
+        }
+        if (dir)
+            closedir (dir);
+    }
+    remove (path);
+}
+
+//  The last line of a node's log, to explain why it did not start (caller frees).
+static char *
+s_last_line (const char *path)
+{
+    FILE *file = fopen (path, "r");
+    char line [512], last [512] = "no output";
+    if (file) {
+        while (fgets (line, sizeof line, file)) {
+            line [strcspn (line, "\n")] = 0;
+            if (*line)
+                strcpy (last, line);
+        }
+        fclose (file);
+    }
+    return strdup (last);
+}
+
+static bool
+s_log_says_ready (const char *path)
+{
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return false;
+    char line [512];
+    bool ready = false;
+    while (!ready && fgets (line, sizeof line, file))
+        ready = strstr (line, " ready ") != NULL;
+    fclose (file);
+    return ready;
+}
+
+//  Stop every node still running: SIGTERM by role (edges first, so that what
+//  they hold is answered, then procs), each bounded, then SIGKILL.
+static void
+s_fabric_stop (void)
+{
+    for (size_t role = S_ROLES; role-- > 0;) {
+        for (size_t index = 0; index < s_fabric.count; index++) {
+            s_node_t *node = &s_fabric.nodes [index];
+            if (node->pid && streq (node->role, s_roles [role]))
+                kill (node->pid, SIGTERM);
+        }
+        int64_t until = zclock_mono () + S_STOP_TIMEOUT_MS;
+        for (size_t index = 0; index < s_fabric.count; index++) {
+            s_node_t *node = &s_fabric.nodes [index];
+            if (!node->pid || !streq (node->role, s_roles [role]))
+                continue;
+            while (waitpid (node->pid, &node->status, WNOHANG) == 0) {
+                if (zclock_mono () > until) {
+                    pf_warning ("%s did not stop in time, killing it", node->label);
+                    kill (node->pid, SIGKILL);
+                    waitpid (node->pid, &node->status, 0);
+                    break;
+                }
+                zclock_sleep (10);
+            }
+            node->pid = 0;
+        }
+    }
+}
+
+//  At exit, however we get there: stop the nodes and remove the folder.
+static void
+s_fabric_cleanup (void)
+{
+    s_fabric_stop ();
+    if (s_fabric.dir)
+        s_remove_tree (s_fabric.dir);
+    for (size_t index = 0; index < s_fabric.count; index++) {
+        s_node_t *node = &s_fabric.nodes [index];
+        free (node->name);
+        free (node->label);
+        free (node->log_path);
+    }
+    free (s_fabric.nodes);
+    free (s_fabric.dir);
+    memset (&s_fabric, 0, sizeof s_fabric);
+}
+
+//  Set a key of every proc in the config file.
+static void
+s_set_proc_key (const char *config_path, const char *key, const char *value)
+{
+    zconfig_t *root = zconfig_load (config_path);
+    if (!root)
+        cmd_fatal ("cannot read '%s'", config_path);
+    zconfig_t *procs = zconfig_locate (root, "proc");
+    for (zconfig_t *proc = procs ? zconfig_child (procs) : NULL; proc;
+         proc = zconfig_next (proc))
+        zconfig_putf (proc, key, "%s", value);
+    if (zconfig_save (root, config_path))
+        cmd_fatal ("cannot write '%s': %s", config_path, strerror (errno));
+    zconfig_destroy (&root);
+}
+
+static void
+s_spawn (s_node_t *node, const char *config_path)
+{
+    int log = open (node->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
+    if (log == -1 || null == -1)
+        cmd_fatal ("cannot open '%s': %s", node->log_path, strerror (errno));
+    pid_t parent = getpid ();
+    pid_t pid = fork ();
+    if (pid == 0) {
+        //  A group of its own, so that a terminal's Ctrl-C reaches only us and
+        //  we stop the nodes in order; and a SIGTERM if we die first
+        setpgid (0, 0);
+        prctl (PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid () != parent)
+            _exit (1);
+        dup2 (null, STDIN_FILENO);
+        dup2 (null, STDOUT_FILENO);
+        dup2 (log, STDERR_FILENO);
+        char *argv [] = {
+            "pushfabric", (char *) node->role, node->name, "-c", (char *) config_path, NULL
+        };
+        execv ("/proc/self/exe", argv);
+        static const char message [] = "pushfabric: bench cannot start a node\n";
+        if (write (STDERR_FILENO, message, sizeof message - 1)) {}
+        _exit (127);
+    }
+    close (log);
+    close (null);
+    if (pid == -1)
+        cmd_fatal ("cannot start %s: %s", node->label, strerror (errno));
+    setpgid (pid, pid);
+    node->pid = pid;
+}
+
+//  Write a fabric into a temporary folder, start its nodes and wait until
+//  each has logged its ready line. Returns the config path (caller frees).
+static char *
+s_fabric_start (const s_params_t *params)
+{
+    const char *tmp = getenv ("TMPDIR");
+    s_fabric.dir = zsys_sprintf ("%s/pfbench.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp (s_fabric.dir)) {
+        char *dir = s_fabric.dir;
+        s_fabric.dir = NULL;
+        cmd_fatal ("cannot create '%s': %s", dir, strerror (errno));
+    }
+    int base = s_free_port_base ();
+    if (base == -1)
+        cmd_fatal ("cannot find 40 free TCP ports on 127.0.0.1");
+    char *error = NULL;
+    if (cmd_init_fabric (s_fabric.dir, base, &error))
+        cmd_fatal ("%s", error);
+    char *config_path = zsys_sprintf ("%s/fabric.cfg", s_fabric.dir);
+    s_set_proc_key (config_path, "synchronous", params->sync);
+    //  Without workers every accepted message stays pending: let a long run
+    //  measure acceptance, not the backlog limit
+    if (params->workers == 0)
+        s_set_proc_key (config_path, "max-pending", "1000000000");
+    pf_config_t *config = cmd_load_config (config_path);
+    zlistx_t *procs = pf_config_nodes (config, "proc");
+    for (const char *name = (const char *) zlistx_first (procs); name;
+         name = (const char *) zlistx_next (procs)) {
+        char key [256];
+        snprintf (key, sizeof key, "proc/%s/synchronous", name);
+        if (!streq (pf_config_str (config, key), params->sync))
+            cmd_fatal ("%s: cannot set %s to %s", config_path, key, params->sync);
+    }
+
+    size_t total = 0;
+    for (size_t role = 0; role < S_ROLES; role++)
+        total += zlistx_size (pf_config_nodes (config, s_roles [role]));
+    s_fabric.nodes = (s_node_t *) zmalloc (total * sizeof (s_node_t));
+    for (size_t role = 0; role < S_ROLES; role++) {
+        zlistx_t *names = pf_config_nodes (config, s_roles [role]);
+        for (const char *name = (const char *) zlistx_first (names); name;
+             name = (const char *) zlistx_next (names)) {
+            s_node_t *node = &s_fabric.nodes [s_fabric.count++];
+            node->role = s_roles [role];
+            node->name = strdup (name);
+            node->label = zsys_sprintf ("%s/%s", s_roles [role], name);
+            node->log_path = zsys_sprintf ("%s/%s.log", s_fabric.dir, name);
+            s_spawn (node, config_path);
+        }
+    }
+    pf_config_destroy (&config);
+
+    int64_t until = zclock_mono () + S_READY_TIMEOUT_MS;
+    size_t ready = 0;
+    while (ready < s_fabric.count) {
+        if (zsys_interrupted)
+            cmd_fatal ("interrupted");
+        for (size_t index = 0; index < s_fabric.count; index++) {
+            s_node_t *node = &s_fabric.nodes [index];
+            if (node->ready)
+                continue;
+            if (s_log_says_ready (node->log_path)) {
+                node->ready = true;
+                ready++;
+                continue;
+            }
+            if (waitpid (node->pid, NULL, WNOHANG) == node->pid) {
+                node->pid = 0;
+                cmd_fatal ("%s did not start: %s", node->label, s_last_line (node->log_path));
+            }
+            if (zclock_mono () > until)
+                cmd_fatal ("%s not ready after %d s: %s", node->label,
+                           S_READY_TIMEOUT_MS / 1000, s_last_line (node->log_path));
+        }
+        if (ready < s_fabric.count)
+            zclock_sleep (20);
+    }
+    return config_path;
+}
+
+//  ---- Producers ------------------------------------------------------------------
+
+//  What a producer thread needs to connect
+typedef struct {
+    char *endpoint;             //  the edge's frontend
+    char *edge;                 //  its name, for messages
+    char *server_public;        //  its public key, Z85
+    char *cert_path;            //  our key pair
+} s_target_t;
+
+//  The start line of the threads of one measurement
+typedef struct {
+    pthread_barrier_t ready;    //  every thread warmed up; the main thread too
+    pthread_barrier_t go;       //  the main thread has taken the start time
+    volatile bool abort;        //  set before go: don't measure, just leave
+    int64_t deadline;           //  usecs, by time; else 0
+} s_start_t;
+
+typedef struct {
+    const s_params_t *params;
+    const s_target_t *target;
+    s_start_t *start;
+    pthread_t thread;
+    uint64_t seed;              //  xorshift state
+    bool measuring;             //  past the warm-up
+    char (*pool) [37];          //  accepted ids, for --dup-share
+    size_t pool_size;
+    uint64_t answered;          //  final verdicts, warm-up included
+    s_result_t result;
+    int64_t finished;           //  usecs, when the last verdict came
+    char *error;                //  why it failed, one line
+} s_producer_t;
+
+static uint64_t
+s_random (uint64_t *state)
+{
+    uint64_t x = *state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *state = x;
+    return x * 0x2545F4914F6CDD1DULL;
+}
+
+//  A uniform draw in [0, 1)
+static double
+s_uniform (uint64_t *state)
+{
+    return (double) (s_random (state) >> 11) / 9007199254740992.0;
+}
+
+static void
+s_on_verdict (const pf_producer_verdict_t *verdict, void *arg)
+{
+    s_producer_t *self = (s_producer_t *) arg;
+    self->answered++;
+    bool accepted = verdict->status == 'A' || verdict->status == 'D';
+    if (accepted && self->pool) {
+        //  Keep S_DUP_POOL accepted ids; a newer one replaces a random one
+        size_t slot = self->pool_size < S_DUP_POOL ? self->pool_size++
+                                                   : s_random (&self->seed) % S_DUP_POOL;
+        snprintf (self->pool [slot], sizeof self->pool [slot], "%s", verdict->id);
+    }
+    if (!self->measuring)
+        return;
+    if (verdict->status == 'A')
+        self->result.accepted++;
+    else
+    if (verdict->status == 'D')
+        self->result.duplicates++;
+    else
+    if (verdict->status == 'N') {
+        if (self->result.refused++ == 0)
+            pf_warning ("bench message '%s' refused: %s %s", verdict->id, verdict->reason,
+                        verdict->text);
+    }
+    else
+        self->result.failed++;
+    if (accepted)
+        pf_hist_record (self->result.latency, verdict->latency_us);
+}
+
+//  Push one message: a fresh id, or with --dup-share's odds an accepted
+//  one. The key is the id's last 12 hex digits: random per message, so
+//  every partition is used, and the same on a resend, as the protocol asks.
+static int
+s_push (s_producer_t *self, pf_producer_t *producer, const byte *payload)
+{
+    char id [37];
+    if (self->pool && self->pool_size && s_uniform (&self->seed) < self->params->dup_share) {
+        //  Taken out of the pool until its verdict, so it is never in flight twice
+        size_t slot = s_random (&self->seed) % self->pool_size;
+        memcpy (id, self->pool [slot], sizeof id);
+        memcpy (self->pool [slot], self->pool [--self->pool_size], sizeof id);
+    }
+    else
+        pf_producer_uuid (id);
+    return pf_producer_push (producer, id, "bench", id + 24, 12, payload,
+                             self->params->size, NULL);
+}
+
+//  Push the warm-up messages and wait for their verdicts: the connection is
+//  up, and every proc reachable, before the clock starts.
+static void
+s_warm_up (s_producer_t *self, pf_producer_t *producer, const byte *payload)
+{
+    for (int index = 0; index < S_WARMUP_MESSAGES && !self->error; index++)
+        if (s_push (self, producer, payload) == -1)
+            self->error = errno == EINTR ? strdup ("interrupted")
+                        : zsys_sprintf ("cannot push: %s", strerror (errno));
+    if (!self->error && zsys_interrupted)
+        self->error = strdup ("interrupted");
+    if (!self->error && pf_producer_flush (producer, S_WARMUP_TIMEOUT_MS) == -1)
+        self->error = zsys_sprintf ("edge '%s' (%s) gave %" PRIu64 " of %d verdicts "
+                                    "within %d s: is it running, and is the client key "
+                                    "allowed?", self->target->edge, self->target->endpoint,
+                                    self->answered, S_WARMUP_MESSAGES,
+                                    S_WARMUP_TIMEOUT_MS / 1000);
+}
+
+static void *
+s_producer_run (void *arg)
+{
+    s_producer_t *self = (s_producer_t *) arg;
+    const s_params_t *params = self->params;
+    byte *payload = (byte *) malloc (params->size + 1);
+    randombytes_buf (payload, params->size);
+    if (params->dup_share > 0)
+        self->pool = (char (*) [37]) malloc (S_DUP_POOL * 37);
+    pf_producer_options_t options = {
+        .endpoint = self->target->endpoint,
+        .server_public = self->target->server_public,
+        .cert_path = self->target->cert_path,
+        .window = params->window,
+        .single = params->single,
+        .on_verdict = s_on_verdict,
+        .arg = self
+    };
+    pf_producer_t *producer = pf_producer_new (&options, &self->error);
+    if (producer)
+        s_warm_up (self, producer, payload);
+
+    pthread_barrier_wait (&self->start->ready);
+    pthread_barrier_wait (&self->start->go);
+    if (producer && !self->start->abort) {
+        self->measuring = true;
+        self->pool_size = 0;        //  warm-up ids are not measured: don't resend them
+        for (uint64_t pushed = 0;; pushed++) {
+            if (params->count ? pushed >= params->count
+                              : zclock_usecs () >= self->start->deadline)
+                break;
+            if (s_push (self, producer, payload) == -1) {
+                self->error = errno == EINTR ? strdup ("interrupted")
+                            : zsys_sprintf ("cannot push: %s", strerror (errno));
+                break;
+            }
+        }
+        if (!self->error && pf_producer_flush (producer, S_FLUSH_TIMEOUT_MS) == -1)
+            self->error = zsys_sprintf ("%zu messages without a verdict %d s after the "
+                                        "last push", pf_producer_pending (producer),
+                                        S_FLUSH_TIMEOUT_MS / 1000);
+        self->finished = zclock_usecs ();
+    }
+    pf_producer_destroy (&producer);
+    free (self->pool);
+    free (payload);
+    return NULL;
+}
+
+//  Run the producers against target; fills result. Returns NULL, or why it
+//  failed (caller frees). node CPU is sampled at the start and the end.
+static char *
+s_measure_fabric (const s_params_t *params, const s_target_t *target, s_result_t *result)
+{
+    s_start_t start = { 0 };
+    pthread_barrier_init (&start.ready, NULL, (unsigned) params->producers + 1);
+    pthread_barrier_init (&start.go, NULL, (unsigned) params->producers + 1);
+    s_producer_t *producers = (s_producer_t *) zmalloc (params->producers
+                                                        * sizeof (s_producer_t));
+    for (size_t index = 0; index < params->producers; index++) {
+        s_producer_t *producer = &producers [index];
+        producer->params = params;
+        producer->target = target;
+        producer->start = &start;
+        randombytes_buf (&producer->seed, sizeof producer->seed);
+        producer->seed |= 1;
+        producer->result.latency = pf_hist_new ();
+        int rc = pthread_create (&producer->thread, NULL, s_producer_run, producer);
+        assert (rc == 0);
+    }
+    pthread_barrier_wait (&start.ready);
+    for (size_t index = 0; index < params->producers; index++)
+        if (producers [index].error)
+            start.abort = true;
+    for (size_t index = 0; index < s_fabric.count; index++)
+        s_fabric.nodes [index].cpu_start = s_cpu_seconds (s_fabric.nodes [index].pid);
+    double cpu_start = s_cpu_seconds (0);
+    int64_t started = zclock_usecs ();
+    start.deadline = started + params->seconds * 1000000;
+    pthread_barrier_wait (&start.go);
+
+    char *error = NULL;
+    int64_t finished = started;
+    for (size_t index = 0; index < params->producers; index++) {
+        s_producer_t *producer = &producers [index];
+        pthread_join (producer->thread, NULL);
+        if (producer->error && !error)
+            error = producer->error;
+        else
+            free (producer->error);
+        if (producer->finished > finished)
+            finished = producer->finished;
+        result->accepted += producer->result.accepted;
+        result->duplicates += producer->result.duplicates;
+        result->refused += producer->result.refused;
+        result->failed += producer->result.failed;
+        pf_hist_merge (result->latency, producer->result.latency);
+        pf_hist_destroy (&producer->result.latency);
+    }
+    result->seconds = (double) (finished - started) / 1e6;
+    result->cpu_s = s_cpu_seconds (0) - cpu_start;
+    for (size_t index = 0; index < s_fabric.count; index++) {
+        s_node_t *node = &s_fabric.nodes [index];
+        node->cpu_s = s_cpu_seconds (node->pid) - node->cpu_start;
+        node->peak_rss_kb = s_peak_rss_kb (node->pid);
+    }
+    free (producers);
+    pthread_barrier_destroy (&start.ready);
+    pthread_barrier_destroy (&start.go);
+    return error;
+}
+
+//  ---- Baseline: a plain libzmq CURVE DEALER-to-ROUTER loop -------------------------
+
+typedef struct {
+    zsock_t *socket;            //  ROUTER, CURVE server, no ZAP
+    volatile bool stop;
+    pthread_t thread;
+} s_server_t;
+
+//  Answer every message with one frame: its first S_ACK_SIZE bytes.
+static void *
+s_server_run (void *arg)
+{
+    s_server_t *self = (s_server_t *) arg;
+    void *socket = zsock_resolve (self->socket);
+    while (!self->stop) {
+        zmq_pollitem_t item = { socket, 0, ZMQ_POLLIN, 0 };
+        if (zmq_poll (&item, 1, 100) <= 0)
+            continue;
+        while (true) {
+            zmq_msg_t routing_id, body, ack;
+            zmq_msg_init (&routing_id);
+            if (zmq_msg_recv (&routing_id, socket, ZMQ_DONTWAIT) == -1) {
+                zmq_msg_close (&routing_id);
+                break;
+            }
+            zmq_msg_init (&body);
+            zmq_msg_recv (&body, socket, 0);
+            size_t size = zmq_msg_size (&body);
+            if (size > S_ACK_SIZE)
+                size = S_ACK_SIZE;
+            zmq_msg_init_size (&ack, size);
+            memcpy (zmq_msg_data (&ack), zmq_msg_data (&body), size);
+            zmq_msg_close (&body);
+            if (zmq_msg_send (&routing_id, socket, ZMQ_SNDMORE) == -1
+            ||  zmq_msg_send (&ack, socket, 0) == -1) {
+                zmq_msg_close (&routing_id);
+                zmq_msg_close (&ack);
+            }
+        }
+    }
+    return NULL;
+}
+
+typedef struct {
+    const s_params_t *params;
+    const char *endpoint;       //  the server's
+    const char *server_public;
+    s_start_t *start;
+    pthread_t thread;
+    s_result_t result;
+    int64_t finished;
+    char *error;
+} s_client_t;
+
+//  Wait (bounded) for acks, take every one waiting, and record each one's
+//  round trip: the server answers in order, so acks match sent_at in order.
+static int
+s_client_receive (s_client_t *self, void *socket, int64_t *sent_at, size_t *head,
+                  size_t *inflight)
+{
+    int64_t stalled_at = zclock_mono () + S_STALL_TIMEOUT_MS;
+    while (true) {
+        zmq_pollitem_t item = { socket, 0, ZMQ_POLLIN, 0 };
+        if (zmq_poll (&item, 1, 100) > 0)
+            break;
+        if (zsys_interrupted) {
+            self->error = strdup ("interrupted");
+            return -1;
+        }
+        if (zclock_mono () > stalled_at) {
+            self->error = zsys_sprintf ("baseline: no ack for %d s",
+                                        S_STALL_TIMEOUT_MS / 1000);
+            return -1;
+        }
+    }
+    byte ack [S_ACK_SIZE];
+    while (*inflight && zmq_recv (socket, ack, sizeof ack, ZMQ_DONTWAIT) >= 0) {
+        int64_t now = zclock_usecs ();
+        pf_hist_record (self->result.latency, now - sent_at [*head]);
+        *head = (*head + 1) % self->params->window;
+        (*inflight)--;
+        self->result.accepted++;
+        self->finished = now;
+    }
+    return 0;
+}
+
+static void *
+s_client_run (void *arg)
+{
+    s_client_t *self = (s_client_t *) arg;
+    const s_params_t *params = self->params;
+    size_t size = params->size;
+    byte *payload = (byte *) malloc (size + 1);
+    randombytes_buf (payload, size);
+    int64_t *sent_at = (int64_t *) malloc (params->window * sizeof (int64_t));
+    zcert_t *cert = zcert_new ();
+    zsock_t *dealer = zsock_new (ZMQ_DEALER);
+    assert (cert && dealer);
+    zcert_apply (cert, dealer);
+    zsock_set_curve_serverkey (dealer, self->server_public);
+    //  The window bounds what is queued; a high-water mark would only drop acks
+    zsock_set_sndhwm (dealer, 0);
+    zsock_set_rcvhwm (dealer, 0);
+    zsock_set_linger (dealer, 0);
+    void *socket = zsock_resolve (dealer);
+    size_t head = 0, tail = 0, inflight = 0;
+    if (zsock_connect (dealer, "%s", self->endpoint) == -1)
+        self->error = zsys_sprintf ("baseline: cannot connect to '%s'", self->endpoint);
+    else {
+        //  One round trip, so the handshake is done before the clock starts
+        sent_at [0] = zclock_usecs ();
+        inflight = zmq_send (socket, payload, size, 0) == -1 ? 0 : 1;
+        s_client_receive (self, socket, sent_at, &head, &inflight);
+        self->result.accepted = 0;
+        self->finished = 0;
+        pf_hist_reset (self->result.latency);
+        head = tail = inflight = 0;
+    }
+    pthread_barrier_wait (&self->start->ready);
+    pthread_barrier_wait (&self->start->go);
+    uint64_t sent = 0;
+    while (!self->error && !self->start->abort) {
+        if (zsys_interrupted) {
+            self->error = strdup ("interrupted");
+            break;
+        }
+        while (inflight < params->window
+           && (params->count ? sent < params->count
+                             : zclock_usecs () < self->start->deadline)) {
+            if (zmq_send (socket, payload, size, ZMQ_DONTWAIT) == -1)
+                break;
+            sent_at [tail] = zclock_usecs ();
+            tail = (tail + 1) % params->window;
+            inflight++;
+            sent++;
+        }
+        if (inflight == 0)
+            break;
+        if (s_client_receive (self, socket, sent_at, &head, &inflight) == -1)
+            break;
+    }
+    zsock_destroy (&dealer);
+    zcert_destroy (&cert);
+    free (sent_at);
+    free (payload);
+    return NULL;
+}
+
+static char *
+s_measure_baseline (const s_params_t *params, s_result_t *result)
+{
+    s_server_t server = { 0 };
+    server.socket = zsock_new (ZMQ_ROUTER);
+    zcert_t *cert = zcert_new ();
+    if (!server.socket || !cert)
+        return strdup ("baseline: cannot make a socket or a key pair");
+    zcert_apply (cert, server.socket);
+    zsock_set_curve_server (server.socket, 1);
+    zsock_set_sndhwm (server.socket, 0);
+    zsock_set_rcvhwm (server.socket, 0);
+    zsock_set_linger (server.socket, 0);
+    int port = zsock_bind (server.socket, "tcp://127.0.0.1:*");
+    if (port == -1) {
+        zsock_destroy (&server.socket);
+        zcert_destroy (&cert);
+        return strdup ("baseline: cannot bind a port on 127.0.0.1");
+    }
+    char endpoint [64];
+    snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", port);
+    //  The socket moves to its thread here (pthread_create is a full barrier)
+    int rc = pthread_create (&server.thread, NULL, s_server_run, &server);
+    assert (rc == 0);
+
+    s_start_t start = { 0 };
+    pthread_barrier_init (&start.ready, NULL, (unsigned) params->producers + 1);
+    pthread_barrier_init (&start.go, NULL, (unsigned) params->producers + 1);
+    s_client_t *clients = (s_client_t *) zmalloc (params->producers * sizeof (s_client_t));
+    for (size_t index = 0; index < params->producers; index++) {
+        s_client_t *client = &clients [index];
+        client->params = params;
+        client->endpoint = endpoint;
+        client->server_public = zcert_public_txt (cert);
+        client->start = &start;
+        client->result.latency = pf_hist_new ();
+        rc = pthread_create (&client->thread, NULL, s_client_run, client);
+        assert (rc == 0);
+    }
+    pthread_barrier_wait (&start.ready);
+    for (size_t index = 0; index < params->producers; index++)
+        if (clients [index].error)
+            start.abort = true;
+    double cpu_start = s_cpu_seconds (0);
+    int64_t started = zclock_usecs ();
+    start.deadline = started + params->seconds * 1000000;
+    pthread_barrier_wait (&start.go);
+
+    char *error = NULL;
+    int64_t finished = started;
+    for (size_t index = 0; index < params->producers; index++) {
+        s_client_t *client = &clients [index];
+        pthread_join (client->thread, NULL);
+        if (client->error && !error)
+            error = client->error;
+        else
+            free (client->error);
+        if (client->finished > finished)
+            finished = client->finished;
+        result->accepted += client->result.accepted;
+        pf_hist_merge (result->latency, client->result.latency);
+        pf_hist_destroy (&client->result.latency);
+    }
+    result->seconds = (double) (finished - started) / 1e6;
+    result->cpu_s = s_cpu_seconds (0) - cpu_start;
+    server.stop = true;
+    pthread_join (server.thread, NULL);
+    zsock_destroy (&server.socket);
+    zcert_destroy (&cert);
+    free (clients);
+    pthread_barrier_destroy (&start.ready);
+    pthread_barrier_destroy (&start.go);
+    return error;
+}
+
+//  ---- Report ---------------------------------------------------------------------
+
+//  The latency percentiles reported, and their JSON names
+static const struct {
+    double percentile;
+    const char *name;
+} s_points [] = { { 50, "p50" }, { 90, "p90" }, { 99, "p99" }, { 99.9, "p999" } };
+#define S_POINTS (sizeof s_points / sizeof s_points [0])
+
+static double
+s_per_second (const s_result_t *result)
+{
+    uint64_t messages = result->accepted + result->duplicates;
+    return result->seconds > 0 ? (double) messages / result->seconds : 0;
+}
+
+//  numerator / denominator, or NAN when there is no denominator
+static double
+s_ratio (double numerator, double denominator)
+{
+    return denominator > 0 ? numerator / denominator : NAN;
+}
+
+//  A JSON number, or null when not finite or absent
+static void
+s_json_number (const char *name, double value, const char *format, bool last)
+{
+    printf ("  \"%s\": ", name);
+    if (isfinite (value))
+        printf (format, value);
+    else
+        printf ("null");
+    printf ("%s\n", last ? "" : ",");
+}
+
+static void
+s_json_string (const char *text)
+{
+    putchar ('"');
+    for (const unsigned char *cursor = (const unsigned char *) text; *cursor; cursor++)
+        if (*cursor == '"' || *cursor == '\\')
+            printf ("\\%c", *cursor);
+        else
+        if (*cursor < 0x20)
+            printf ("\\u%04x", *cursor);
+        else
+            putchar (*cursor);
+    putchar ('"');
+}
+
+typedef struct {
+    const char *name;
+    double cpu_s;
+    long peak_rss_kb;
+} s_process_t;
+
+static void
+s_report_json (const s_params_t *params, const s_result_t *fabric, const s_result_t *baseline,
+               const s_process_t *processes, size_t process_count)
+{
+    double per_s = s_per_second (fabric);
+    double baseline_per_s = params->baseline ? s_per_second (baseline) : NAN;
+    double p99 = (double) pf_hist_percentile (fabric->latency, 99);
+    double baseline_p99 = params->baseline
+                        ? (double) pf_hist_percentile (baseline->latency, 99) : NAN;
+    printf ("{\n");
+    s_json_number ("accepted_per_s", per_s, "%.1f", false);
+    s_json_number ("done_per_s", 0, "%.0f", false);
+    s_json_number ("baseline_per_s", baseline_per_s, "%.1f", false);
+    s_json_number ("ratio", s_ratio (per_s, baseline_per_s), "%.4f", false);
+    char name [32];
+    for (size_t point = 0; point < S_POINTS; point++) {
+        snprintf (name, sizeof name, "accept_%s_us", s_points [point].name);
+        s_json_number (name, (double) pf_hist_percentile (fabric->latency,
+                                                          s_points [point].percentile),
+                       "%.0f", false);
+    }
+    s_json_number ("accept_max_us", (double) pf_hist_max (fabric->latency), "%.0f", false);
+    s_json_number ("accept_mean_us", pf_hist_mean (fabric->latency), "%.1f", false);
+    s_json_number ("e2e_p50_us", NAN, "%.0f", false);
+    s_json_number ("e2e_p99_us", NAN, "%.0f", false);
+    s_json_number ("e2e_p999_us", NAN, "%.0f", false);
+    for (size_t point = 0; point < S_POINTS; point++) {
+        snprintf (name, sizeof name, "baseline_%s_us", s_points [point].name);
+        s_json_number (name, params->baseline
+                       ? (double) pf_hist_percentile (baseline->latency,
+                                                      s_points [point].percentile)
+                       : NAN, "%.0f", false);
+    }
+    s_json_number ("p99_ratio", s_ratio (p99, baseline_p99), "%.3f", false);
+    printf ("  \"accepted\": %" PRIu64 ",\n", fabric->accepted);
+    printf ("  \"duplicates\": %" PRIu64 ",\n", fabric->duplicates);
+    printf ("  \"refused\": %" PRIu64 ",\n", fabric->refused);
+    printf ("  \"failed\": %" PRIu64 ",\n", fabric->failed);
+    s_json_number ("measured_s", fabric->seconds, "%.3f", false);
+    s_json_number ("baseline_measured_s", params->baseline ? baseline->seconds : NAN, "%.3f",
+                   false);
+    s_json_number ("baseline_cpu_s", params->baseline ? baseline->cpu_s : NAN, "%.2f", false);
+    printf ("  \"producers\": %zu,\n", params->producers);
+    printf ("  \"window\": %zu,\n", params->window);
+    printf ("  \"size\": %zu,\n", params->size);
+    s_json_number ("count", params->count ? (double) params->count : NAN, "%.0f", false);
+    s_json_number ("seconds", params->count ? NAN : (double) params->seconds, "%.0f", false);
+    printf ("  \"form\": \"%s\",\n", params->single ? "single" : "batch");
+    s_json_number ("dup_share", params->dup_share, "%g", false);
+    printf ("  \"sync\": \"%s\",\n", params->sync);
+    printf ("  \"workers\": %zu,\n", params->workers);
+    printf ("  \"fabric\": ");
+    s_json_string (params->config_path ? params->config_path : "own");
+    printf (",\n  \"processes\": [");
+    for (size_t index = 0; index < process_count; index++) {
+        printf ("%s\n    { \"name\": ", index ? "," : "");
+        s_json_string (processes [index].name);
+        printf (", \"cpu_s\": %.2f, \"peak_rss_kb\": %ld }", processes [index].cpu_s,
+                processes [index].peak_rss_kb);
+    }
+    printf ("\n  ]\n}\n");
+}
+
+//  A latency for the table: "1234", or "-"
+static const char *
+s_cell (char *buffer, size_t size, bool present, double value, const char *format)
+{
+    if (!present || !isfinite (value))
+        snprintf (buffer, size, "-");
+    else
+        snprintf (buffer, size, format, value);
+    return buffer;
+}
+
+static void
+s_report_table (const s_params_t *params, const s_result_t *fabric,
+                const s_result_t *baseline, const s_process_t *processes,
+                size_t process_count)
+{
+    printf ("pushfabric bench: %zu producer%s, window %zu, %zu-byte payloads, %s form, ",
+            params->producers, params->producers == 1 ? "" : "s", params->window,
+            params->size, params->single ? "single" : "batch");
+    if (params->count)
+        printf ("%" PRIu64 " messages each", params->count);
+    else
+        printf ("%" PRId64 " s", params->seconds);
+    printf (", dup share %g, sync %s\n", params->dup_share, params->sync);
+    printf ("fabric: %s\n\n", params->config_path ? params->config_path
+                                                 : "its own (edge e1, procs p1 and p2)");
+
+    double per_s = s_per_second (fabric);
+    double baseline_per_s = params->baseline ? s_per_second (baseline) : NAN;
+    char a [32], b [32], c [32];
+    printf ("%-22s %12s %12s %8s\n", "", "fabric", "baseline", "ratio");
+    printf ("%-22s %12.0f %12s %8s\n", "accepted/s", per_s,
+            s_cell (a, sizeof a, params->baseline, baseline_per_s, "%.0f"),
+            s_cell (b, sizeof b, params->baseline, s_ratio (per_s, baseline_per_s), "%.3f"));
+    for (size_t point = 0; point < S_POINTS; point++) {
+        double percentile = s_points [point].percentile;
+        double value = (double) pf_hist_percentile (fabric->latency, percentile);
+        double base = params->baseline
+                    ? (double) pf_hist_percentile (baseline->latency, percentile) : NAN;
+        char name [32];
+        snprintf (name, sizeof name, "accept p%g (us)", percentile);
+        printf ("%-22s %12.0f %12s %8s\n", name, value,
+                s_cell (a, sizeof a, params->baseline, base, "%.0f"),
+                s_cell (c, sizeof c, params->baseline, s_ratio (value, base), "%.2f"));
+    }
+    printf ("%-22s %12s\n", "done/s", "n/a");
+    printf ("%-22s %12s\n", "e2e p99 (us)", "n/a");
+    printf ("\naccepted %" PRIu64 ", duplicates %" PRIu64 ", refused %" PRIu64
+            ", failed %" PRIu64 " in %.2f s",
+            fabric->accepted, fabric->duplicates, fabric->refused, fabric->failed,
+            fabric->seconds);
+    if (params->baseline)
+        printf ("; baseline %" PRIu64 " round trips in %.2f s, %.2f CPU s",
+                baseline->accepted, baseline->seconds, baseline->cpu_s);
+    printf ("\ndone/s and e2e latency need workers, which bench cannot run yet\n\n");
+
+    uint64_t messages = fabric->accepted + fabric->duplicates;
+    printf ("%-22s %10s %12s %12s\n", "process", "cpu_s", "cpu_us/msg", "peak_rss_kb");
+    for (size_t index = 0; index < process_count; index++)
+        printf ("%-22s %10.2f %12s %12ld\n", processes [index].name, processes [index].cpu_s,
+                s_cell (a, sizeof a, messages > 0,
+                        processes [index].cpu_s * 1e6 / (double) messages, "%.1f"),
+                processes [index].peak_rss_kb);
+}
+
+//  ---- Main -----------------------------------------------------------------------
+
+//  Fail early, with one line, when the edge does not answer a PF1 PING.
+static void
+s_ping_edge (const s_target_t *target)
+{
+    char *error = NULL;
+    zcert_t *cert = pf_keys_load (target->cert_path, true, &error);
+    if (!cert)
+        cmd_fatal ("%s", error);
+    zsock_t *socket = zsock_new (ZMQ_DEALER);
+    assert (socket);
+    pf_keys_curve_client (socket, cert, target->server_public);
+    zcert_destroy (&cert);
+    zsock_set_linger (socket, 0);
+    zsock_set_sndtimeo (socket, S_PING_TIMEOUT_MS);
+    bool answered = false;
+    if (zsock_connect (socket, "%s", target->endpoint) == 0
+    &&  pf_proto_send (socket, NULL, PF_CMD_PING, 0, NULL, NULL) == 0) {
+        int64_t until = zclock_mono () + S_PING_TIMEOUT_MS;
+        while (!answered && !zsys_interrupted && zclock_mono () < until) {
+            zmq_pollitem_t item = { zsock_resolve (socket), 0, ZMQ_POLLIN, 0 };
+            if (zmq_poll (&item, 1, 100) <= 0)
+                continue;
+            zmsg_t *zmsg = zmsg_recv (socket);
+            pf_message_t message;
+            const char *problem;
+            answered = zmsg && pf_proto_parse (zmsg, &message, &problem) == PF_REASON_OK
+                    && message.cmd == PF_CMD_PONG;
+            zmsg_destroy (&zmsg);
+        }
+    }
+    zsock_destroy (&socket);
+    if (zsys_interrupted)
+        cmd_fatal ("interrupted");
+    if (!answered)
+        cmd_fatal ("edge '%s' at %s did not answer PING within %d s (is it running, and "
+                   "is the key '%s' allowed?)", target->edge, target->endpoint,
+                   S_PING_TIMEOUT_MS / 1000, target->cert_path);
+}
+
+//  The edge to push to and our key pair, from the config.
+static void
+s_target_load (const char *config_path, s_target_t *target, s_params_t *params)
+{
+    pf_config_t *config = cmd_load_config (config_path);
+    const char *edge = (const char *) zlistx_first (pf_config_nodes (config, "edge"));
+    if (!edge)
+        cmd_fatal ("%s: the fabric has no edge", pf_config_path (config));
+    char *error = NULL;
+    zcert_t *server = pf_keys_node (config, edge, &error);
+    if (!server)
+        cmd_fatal ("%s", error);
+    char key [256];
+    snprintf (key, sizeof key, "edge/%s/frontend", edge);
+    target->endpoint = strdup (pf_config_str (config, key));
+    target->edge = strdup (edge);
+    target->server_public = strdup (zcert_public_txt (server));
+    target->cert_path = pf_keys_path (config, "secret/client.cert_secret");
+    zcert_destroy (&server);
+    if ((int64_t) params->size > pf_config_int (config, "fabric/max-payload"))
+        cmd_fatal ("--size %zu is above the fabric's max-payload %" PRId64, params->size,
+                   pf_config_int (config, "fabric/max-payload"));
+    //  Report what the fabric runs with
+    const char *proc = (const char *) zlistx_first (pf_config_nodes (config, "proc"));
+    if (proc) {
+        snprintf (key, sizeof key, "proc/%s/synchronous", proc);
+        params->sync = streq (pf_config_str (config, key), "full") ? "full" : "normal";
+    }
+    pf_config_destroy (&config);
+}
+
+static double
+s_parse_share (const char *text)
+{
+    char *end = NULL;
+    errno = 0;
+    double value = strtod (text, &end);
+    if (errno || !*text || *end || !(value >= 0 && value <= 1))
+        cmd_usage_error (s_usage, "--dup-share must be a number from 0 to 1, not '%s'", text);
+    return value;
+}
+
+int
+cmd_bench (int argc, char **argv)
+{
+    static struct option options [] = {
+        CMD_COMMON_LONG,
+        { "producers", required_argument, NULL, 'P' },
+        { "window", required_argument, NULL, 'W' },
+        { "size", required_argument, NULL, 'S' },
+        { "count", required_argument, NULL, 'C' },
+        { "seconds", required_argument, NULL, 'T' },
+        { "single", no_argument, NULL, '1' },
+        { "dup-share", required_argument, NULL, 'D' },
+        { "sync", required_argument, NULL, 'Y' },
+        { "no-baseline", no_argument, NULL, 'B' },
+        { "json", no_argument, NULL, 'J' },
+        { "workers", required_argument, NULL, 'K' },
+        { NULL, 0, NULL, 0 }
+    };
+    s_params_t params = {
+        .producers = 1, .window = 1000, .size = 100, .seconds = 5, .baseline = true
+    };
+    bool by_time = false;
+    pf_log_set_level (PF_LOG_WARNING);
+    opterr = 0;
+    int option;
+    while ((option = getopt_long (argc, argv, ":" CMD_COMMON_SHORT, options, NULL)) != -1) {
+        switch (option) {
+            case 'P':
+                params.producers = (size_t) cmd_number (s_usage, "--producers", optarg, 1,
+                                                        S_PRODUCERS_MAX);
+                break;
+            case 'W':
+                params.window = (size_t) cmd_number (s_usage, "--window", optarg, 1, 1000000);
+                break;
+            case 'S':
+                params.size = (size_t) cmd_number (s_usage, "--size", optarg, 0, 268435456);
+                break;
+            case 'C':
+                params.count = (uint64_t) cmd_number (s_usage, "--count", optarg, 1,
+                                                      1000000000);
+                break;
+            case 'T':
+                params.seconds = cmd_number (s_usage, "--seconds", optarg, 1, 86400);
+                by_time = true;
+                break;
+            case '1':
+                params.single = true;
+                break;
+            case 'D':
+                params.dup_share = s_parse_share (optarg);
+                break;
+            case 'Y':
+                if (!streq (optarg, "normal") && !streq (optarg, "full"))
+                    cmd_usage_error (s_usage, "--sync must be normal or full, not '%s'",
+                                     optarg);
+                params.sync = optarg;
+                break;
+            case 'B':
+                params.baseline = false;
+                break;
+            case 'J':
+                params.json = true;
+                break;
+            case 'K':
+                //  The place for workers that answer DONE at once (done/s, e2e)
+                cmd_usage_error (s_usage, "--workers is not yet available: the fabric does "
+                                          "not deliver to workers yet");
+            case ':':
+                cmd_usage_error (s_usage, "option '%s' needs a value", argv [optind - 1]);
+            case '?':
+                cmd_usage_error (s_usage, "unknown option '%s'", argv [optind - 1]);
+            default:
+                if (!cmd_common_option (option, s_usage, &params.config_path))
+                    cmd_usage_error (s_usage, "unknown option '%s'", argv [optind - 1]);
+        }
+    }
+    if (optind != argc)
+        cmd_usage_error (s_usage, "bench takes no arguments, not '%s'", argv [optind]);
+    if (params.count && by_time)
+        cmd_usage_error (s_usage, "give --count or --seconds, not both");
+    if (params.config_path && params.sync)
+        cmd_usage_error (s_usage, "--sync applies only to bench's own fabric, not with -c");
+    if (!params.sync)
+        params.sync = "normal";
+    pf_log_set_node ("bench");
+    zsys_catch_interrupts ();
+
+    //  Nodes first, while this process has no threads and no sockets
+    s_target_t target = { 0 };
+    char *config_path = NULL;
+    atexit (s_fabric_cleanup);
+    if (params.config_path)
+        s_target_load (params.config_path, &target, &params);
+    else {
+        config_path = s_fabric_start (&params);
+        s_target_load (config_path, &target, &params);
+    }
+    s_ping_edge (&target);
+
+    s_result_t baseline = { .latency = pf_hist_new () };
+    s_result_t fabric = { .latency = pf_hist_new () };
+    char *error = NULL;
+    if (params.baseline)
+        error = s_measure_baseline (&params, &baseline);
+    if (!error && zsys_interrupted)
+        error = strdup ("interrupted");
+    if (!error)
+        error = s_measure_fabric (&params, &target, &fabric);
+
+    //  Each node's figures were taken at the end of the measurement
+    s_process_t *processes = (s_process_t *) zmalloc ((s_fabric.count + 1)
+                                                      * sizeof (s_process_t));
+    size_t process_count = 0;
+    for (size_t index = 0; index < s_fabric.count; index++) {
+        s_node_t *node = &s_fabric.nodes [index];
+        processes [process_count++] = (s_process_t) {
+            node->label, node->cpu_s, node->peak_rss_kb
+        };
+    }
+    processes [process_count++] = (s_process_t) { "bench", fabric.cpu_s, s_peak_rss_kb (0) };
+    s_fabric_stop ();
+    //  A node that crashed, or did not stop cleanly, explains the rest
+    for (size_t index = 0; index < s_fabric.count; index++) {
+        s_node_t *node = &s_fabric.nodes [index];
+        if (!WIFEXITED (node->status) || WEXITSTATUS (node->status) != 0)
+            cmd_fatal ("%s did not stop cleanly (%s %d): %s", node->label,
+                       WIFSIGNALED (node->status) ? "signal" : "status",
+                       WIFSIGNALED (node->status) ? WTERMSIG (node->status)
+                                                  : WEXITSTATUS (node->status),
+                       s_last_line (node->log_path));
+    }
+    if (error)
+        cmd_fatal ("%s", error);
+
+    if (params.json)
+        s_report_json (&params, &fabric, &baseline, processes, process_count);
+    else
+        s_report_table (&params, &fabric, &baseline, processes, process_count);
+    fflush (stdout);
+    uint64_t unaccepted = fabric.refused + fabric.failed;
+    free (processes);
+    pf_hist_destroy (&fabric.latency);
+    pf_hist_destroy (&baseline.latency);
+    free (target.endpoint);
+    free (target.edge);
+    free (target.server_public);
+    free (target.cert_path);
+    free (config_path);
+    s_fabric_cleanup ();
+    if (unaccepted)
+        cmd_fatal ("%" PRIu64 " messages were not accepted (refused or without a verdict)",
+                   unaccepted);
+    return 0;
+}

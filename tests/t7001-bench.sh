@@ -1,0 +1,79 @@
+#!/bin/sh
+# pushfabric bench: runs briefly against a fabric of its own and against one
+# given with -c, prints its figures (table or JSON), and leaves no node
+# running. It asserts no speed: this is to see that it works.
+. "$(dirname "$0")/lib.sh"
+
+# json FILE EXPRESSION: evaluate a Python expression over the JSON object j
+json () {
+    "$PYTHON3" -c 'import json, sys
+j = json.load(open(sys.argv[1]))
+v = eval(sys.argv[2])
+print(v)
+sys.exit(0 if v else 1)' "$1" "$2"
+}
+
+# No pushfabric process of this script's user with a bench folder in its argv
+no_bench_nodes () { ! pgrep -f "pushfabric .* -c .*/pfbench\.[A-Za-z0-9]*/fabric.cfg" >/dev/null; }
+
+TMPDIR=$T; export TMPDIR
+
+pf bench --seconds 1 --window 100 --json >"$T/bench.json" 2>"$T/bench.err"
+ok $? "bench --seconds 1 --json exits 0"
+sed 's/^/#   /' "$T/bench.err" | head -n 5
+check "its output is one JSON object" json "$T/bench.json" 'isinstance(j, dict)'
+check "accepted_per_s > 0" json "$T/bench.json" 'j["accepted_per_s"] > 0'
+check "baseline_per_s > 0" json "$T/bench.json" 'j["baseline_per_s"] > 0'
+check "ratio > 0" json "$T/bench.json" 'j["ratio"] > 0'
+check "accept percentiles are ordered" json "$T/bench.json" \
+    '0 < j["accept_p50_us"] <= j["accept_p90_us"] <= j["accept_p99_us"] <= j["accept_p999_us"]'
+check "done_per_s is 0 and e2e_p99_us null without workers" json "$T/bench.json" \
+    'j["done_per_s"] == 0 and j["e2e_p99_us"] is None'
+check "the parameters are reported" json "$T/bench.json" \
+    '(j["producers"], j["window"], j["size"], j["seconds"], j["count"], j["form"], j["dup_share"], j["sync"]) == (1, 100, 100, 1, None, "batch", 0, "normal")'
+check "every started node and bench report CPU and memory" json "$T/bench.json" \
+    'sorted(p["name"] for p in j["processes"]) == ["bench", "edge/e1", "proc/p1", "proc/p2"] and all(p["cpu_s"] >= 0 and p["peak_rss_kb"] > 0 for p in j["processes"])'
+check "nothing was refused or lost" json "$T/bench.json" 'j["refused"] == 0 and j["failed"] == 0'
+check "no node is left running" no_bench_nodes
+is "$(ls -d "$T"/pfbench.* 2>/dev/null | wc -l | tr -d ' ')" 0 "the temporary fabric is removed"
+
+pf bench --single --count 200 --window 10 --producers 2 --dup-share 0.2 --sync full \
+    >"$T/single.out" 2>"$T/single.err"
+ok $? "bench --single --count 200 --window 10 --producers 2 --dup-share 0.2 --sync full exits 0"
+sed 's/^/#   /' "$T/single.err" | head -n 5
+grep -q "single form" "$T/single.out"; ok $? "the table names the single form"
+grep -q "sync full" "$T/single.out"; ok $? "and sync full"
+accepted=$(sed -n 's/^accepted \([0-9]*\), duplicates \([0-9]*\),.*/\1 \2/p' "$T/single.out")
+set -- $accepted
+is "$(( ${1:-0} + ${2:-0} ))" 400 "400 messages answered ACK or DUP"
+[ "${2:-0}" -gt 0 ]; ok $? "and some resends answered DUP (${2:-0})"
+check "no node is left running" no_bench_nodes
+
+# A running fabric, given with -c
+fabric_init || exit 1
+node_start proc p1 && node_start proc p2 && node_start edge e1
+ok $? "a fabric is running"
+pf bench -c "$CFG" --count 300 --no-baseline --json >"$T/c.json" 2>"$T/c.err"
+ok $? "bench -c FILE --count 300 --no-baseline exits 0"
+sed 's/^/#   /' "$T/c.err" | head -n 5
+check "it accepted 300 messages" json "$T/c.json" 'j["accepted"] == 300'
+check "the baseline is null" json "$T/c.json" 'j["baseline_per_s"] is None and j["ratio"] is None'
+check "only bench's own process is reported" json "$T/c.json" \
+    '[p["name"] for p in j["processes"]] == ["bench"]'
+kill -0 "$(node_pid e1)" && kill -0 "$(node_pid p1)"; ok $? "and left the fabric running"
+
+node_stop e1
+pf bench -c "$CFG" --count 10 2>"$T/down.err" >/dev/null; is $? 1 "an edge that is down exits 1"
+is "$(wc -l <"$T/down.err" | tr -d ' ')" 1 "with one line"
+grep -q "did not answer PING" "$T/down.err"; ok $? "saying the edge did not answer"
+
+pf bench --frobnicate 2>"$T/err"; is $? 2 "an unknown option exits 2"
+grep -q "unknown option '--frobnicate'" "$T/err"; ok $? "and names it"
+pf bench --count 10 --seconds 1 2>/dev/null; is $? 2 "--count with --seconds exits 2"
+pf bench --dup-share 2 2>/dev/null; is $? 2 "a --dup-share above 1 exits 2"
+pf bench -c "$CFG" --sync full 2>/dev/null; is $? 2 "--sync with -c exits 2"
+pf bench --workers 1 2>"$T/err"; is $? 2 "--workers exits 2"
+grep -q "not yet available" "$T/err"; ok $? "as not yet available"
+pf bench --help >"$T/out"; ok $? "bench --help exits 0"
+head -n 1 "$T/out" | grep -q "^usage: pushfabric bench"; ok $? "and starts with its usage line"
+done_testing
