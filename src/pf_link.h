@@ -14,7 +14,10 @@
 //    retry -> proc  TAKEN      records: u64 seq (stored durably, proc may
 //                              mark them retrying)
 //    retry -> proc  REINJECT   records: a pf_link_entry_t (attempt = the
-//                              attempt to make next; seq 0 for a replay)
+//                              attempt to make next); for a replayed dead
+//                              letter seq is a ticket with PF_LINK_REPLAY set,
+//                              unique per replay: the proc opens the message
+//                              once per ticket, however often it is resent
 //    proc -> retry  REINJECTED records: u64 seq, u64 new seq (committed
 //                              as ready again; retry may forget them)
 //    retry -> proc  DEAD       records: u64 seq (moved to dead letters)
@@ -26,8 +29,11 @@
 #ifndef PF_LINK_H_INCLUDED
 #define PF_LINK_H_INCLUDED
 
+//  Marks the seq field of a REINJECT as a replay ticket
+#define PF_LINK_REPLAY      (1ull << 63)
+
 typedef struct {
-    uint64_t seq;           //  the message's seq in its proc (0: none yet)
+    uint64_t seq;           //  the message's seq in its proc, or a replay ticket
     uint32_t partition;
     uint32_t attempt;       //  FAILED: the attempt that failed; REINJECT: next
     const byte *reason;     //  FAILED: why (u8 length on the wire)

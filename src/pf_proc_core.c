@@ -54,6 +54,16 @@ s_batch_destroy (void **item)
     *item = NULL;
 }
 
+//  Copy a field of at most size - 1 bytes as a C string.
+static void
+s_copy_text (char *text, size_t size, const byte *data, size_t data_size)
+{
+    if (data_size >= size)
+        data_size = size - 1;
+    memcpy (text, data, data_size);
+    text [data_size] = 0;
+}
+
 //  Queue a message to a worker, sent after the commit.
 static void
 s_to_worker (s_core_t *self, pf_sched_worker_t *worker, pf_cmd_t cmd, size_t argc,
@@ -164,6 +174,16 @@ s_retry_taken (s_core_t *self, pf_reader_t *reader)
 }
 
 static void
+s_open_replay (s_core_t *self, uint64_t seq, const pf_link_entry_t *entry)
+{
+    char id [PF_PROTO_ID_MAX + 1], topic [PF_PROTO_TOPIC_MAX + 1];
+    s_copy_text (id, sizeof id, entry->record.id, entry->record.id_size);
+    s_copy_text (topic, sizeof topic, entry->record.topic, entry->record.topic_size);
+    pf_proc_sched_add (self->sched, seq, entry->partition, 0, PF_SCHED_READY, id, topic,
+                       entry->record.key, entry->record.key_size);
+}
+
+static void
 s_retry_reinject (s_core_t *self, pf_reader_t *reader)
 {
     pf_link_entry_t entry;
@@ -178,18 +198,14 @@ s_retry_reinject (s_core_t *self, pf_reader_t *reader)
             pf_proc_sched_reinjected (self->sched, msg, attempts);
         }
         else
-        if (seq == 0) {
-            //  A replayed dead letter: open again as a new message
-            seq = pf_proc_store_insert (self->store, entry.partition, attempts, &entry.record);
-            char id [PF_PROTO_ID_MAX + 1], topic [PF_PROTO_TOPIC_MAX + 1];
-            memcpy (id, entry.record.id, entry.record.id_size);
-            id [entry.record.id_size] = 0;
-            memcpy (topic, entry.record.topic, entry.record.topic_size);
-            topic [entry.record.topic_size] = 0;
-            if (seq)
-                pf_proc_sched_add (self->sched, seq, entry.partition, attempts,
-                                   PF_SCHED_READY, id, topic, entry.record.key,
-                                   entry.record.key_size);
+        if (seq & PF_LINK_REPLAY) {
+            //  A replayed dead letter: open again as a new message, once
+            bool opened = false;
+            uint64_t ticket = seq;
+            seq = pf_proc_store_replay (self->store, ticket, entry.partition, &entry.record,
+                                        &opened);
+            if (opened)
+                s_open_replay (self, seq, &entry);
         }
         //  Anything else is a repeat of one already handled: answer again
         pf_buf_put_u64 (&self->acks, entry.seq);
@@ -251,10 +267,8 @@ s_from_edge (s_core_t *self, zmsg_t *request)
         char status = pf_proc_store_put (self->store, msg.partition, &msg.record, &seq);
         if (status == 'A') {
             char id [PF_PROTO_ID_MAX + 1], topic [PF_PROTO_TOPIC_MAX + 1];
-            memcpy (id, msg.record.id, msg.record.id_size);
-            id [msg.record.id_size] = 0;
-            memcpy (topic, msg.record.topic, msg.record.topic_size);
-            topic [msg.record.topic_size] = 0;
+            s_copy_text (id, sizeof id, msg.record.id, msg.record.id_size);
+            s_copy_text (topic, sizeof topic, msg.record.topic, msg.record.topic_size);
             pf_proc_sched_add (self->sched, seq, msg.partition, 0, PF_SCHED_READY, id, topic,
                                msg.record.key, msg.record.key_size);
         }
@@ -488,13 +502,8 @@ s_load_row (const pf_store_row_t *row, void *arg)
 {
     pf_proc_sched_t *sched = (pf_proc_sched_t *) arg;
     char id [PF_PROTO_ID_MAX + 1], topic [PF_PROTO_TOPIC_MAX + 1];
-    size_t id_size = row->record.id_size < PF_PROTO_ID_MAX ? row->record.id_size : PF_PROTO_ID_MAX;
-    size_t topic_size = row->record.topic_size < PF_PROTO_TOPIC_MAX ? row->record.topic_size
-                                                                    : PF_PROTO_TOPIC_MAX;
-    memcpy (id, row->record.id, id_size);
-    id [id_size] = 0;
-    memcpy (topic, row->record.topic, topic_size);
-    topic [topic_size] = 0;
+    s_copy_text (id, sizeof id, row->record.id, row->record.id_size);
+    s_copy_text (topic, sizeof topic, row->record.topic, row->record.topic_size);
     pf_sched_state_t state = row->state == PF_STORE_HANDOFF ? PF_SCHED_HANDOFF
                            : row->state == PF_STORE_RETRYING ? PF_SCHED_RETRYING
                            : PF_SCHED_READY;

@@ -4,8 +4,6 @@
 
 //  Rows of ids deleted per commit at most, so pruning never stalls a commit
 #define S_PRUNE_STEP        2000
-//  Milliseconds between passive WAL checkpoints
-#define S_CHECKPOINT_IVL    200
 
 //  One mark per second of accepted traffic: rows from seq on were accepted
 //  at or after at. Maps the dedupe window's time cutoff to a seq floor.
@@ -49,6 +47,8 @@ struct _pf_proc_store_t {
     sqlite3_stmt *delete_msg;
     sqlite3_stmt *update_msg;
     sqlite3_stmt *fetch_msg;
+    sqlite3_stmt *find_replay;
+    sqlite3_stmt *insert_replay;
 };
 
 static const char *s_schema =
@@ -61,44 +61,14 @@ static const char *s_schema =
     "  seq INTEGER PRIMARY KEY, partition INTEGER NOT NULL, topic BLOB NOT NULL,"
     "  key BLOB NOT NULL, payload BLOB NOT NULL, state INTEGER NOT NULL DEFAULT 0,"
     "  attempts INTEGER NOT NULL DEFAULT 0, reason TEXT NOT NULL DEFAULT '',"
-    "  id BLOB NOT NULL);";
+    "  id BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS replays ("
+    "  ticket INTEGER PRIMARY KEY, seq INTEGER NOT NULL, at INTEGER NOT NULL);";
 
 static int64_t
 s_now_ms (void)
 {
     return zclock_time ();
-}
-
-static int
-s_exec (pf_proc_store_t *self, const char *sql, char **error)
-{
-    char *message = NULL;
-    if (sqlite3_exec (self->db, sql, NULL, NULL, &message) != SQLITE_OK) {
-        *error = zsys_sprintf ("database '%s': %s", self->path, message);
-        sqlite3_free (message);
-        return -1;
-    }
-    return 0;
-}
-
-static int
-s_prepare (pf_proc_store_t *self, sqlite3_stmt **stmt, const char *sql, char **error)
-{
-    if (sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL)
-        != SQLITE_OK) {
-        *error = zsys_sprintf ("database '%s': %s", self->path, sqlite3_errmsg (self->db));
-        return -1;
-    }
-    return 0;
-}
-
-//  Run a prepared statement to completion; true on success.
-static bool
-s_step (sqlite3_stmt *stmt)
-{
-    int rc = sqlite3_step (stmt);
-    sqlite3_reset (stmt);
-    return rc == SQLITE_DONE || rc == SQLITE_ROW;
 }
 
 //  ---- Time marks -------------------------------------------------------------
@@ -151,7 +121,7 @@ static int
 s_load_hash_key (pf_proc_store_t *self, char **error)
 {
     sqlite3_stmt *stmt = NULL;
-    if (s_prepare (self, &stmt, "SELECT value FROM meta WHERE name = 'hash-key'", error))
+    if (pf_db_prepare (self->db, &stmt, "SELECT value FROM meta WHERE name = 'hash-key'", error))
         return -1;
     bool found = false;
     if (sqlite3_step (stmt) == SQLITE_ROW
@@ -164,10 +134,10 @@ s_load_hash_key (pf_proc_store_t *self, char **error)
         return 0;
     //  A random key per database makes hash flooding by chosen ids useless
     randombytes_buf (self->hash_key, sizeof self->hash_key);
-    if (s_prepare (self, &stmt, "INSERT INTO meta (name, value) VALUES ('hash-key', ?)", error))
+    if (pf_db_prepare (self->db, &stmt, "INSERT INTO meta (name, value) VALUES ('hash-key', ?)", error))
         return -1;
     sqlite3_bind_blob (stmt, 1, self->hash_key, sizeof self->hash_key, SQLITE_STATIC);
-    bool ok = s_step (stmt);
+    bool ok = pf_db_step (stmt);
     sqlite3_finalize (stmt);
     if (!ok) {
         *error = zsys_sprintf ("database '%s': %s", self->path, sqlite3_errmsg (self->db));
@@ -181,7 +151,7 @@ static int
 s_load_state (pf_proc_store_t *self, char **error)
 {
     sqlite3_stmt *stmt = NULL;
-    if (s_prepare (self, &stmt, "SELECT seq, hash, at FROM ids ORDER BY seq", error))
+    if (pf_db_prepare (self->db, &stmt, "SELECT seq, hash, at FROM ids ORDER BY seq", error))
         return -1;
     int64_t cutoff = s_now_ms () - self->window_ms;
     self->next_seq = 1;
@@ -201,7 +171,7 @@ s_load_state (pf_proc_store_t *self, char **error)
         self->pruned = self->next_seq;
     pf_dedupe_expire (self->index, s_window_floor (self, s_now_ms ()));
 
-    if (s_prepare (self, &stmt, "SELECT count(*), max(seq) FROM msgs", error))
+    if (pf_db_prepare (self->db, &stmt, "SELECT count(*), max(seq) FROM msgs", error))
         return -1;
     if (sqlite3_step (stmt) == SQLITE_ROW) {
         self->pending = sqlite3_column_int64 (stmt, 0);
@@ -216,83 +186,32 @@ s_load_state (pf_proc_store_t *self, char **error)
 static int
 s_open (pf_proc_store_t *self, bool sync_full, char **error)
 {
-    if (sqlite3_open_v2 (self->path, &self->db,
-                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                         NULL) != SQLITE_OK) {
-        *error = zsys_sprintf ("cannot open database '%s': %s", self->path,
-                               self->db ? sqlite3_errmsg (self->db) : "out of memory");
-        return -1;
-    }
-    sqlite3_busy_timeout (self->db, 5000);
-    char *pragmas = zsys_sprintf (
-        "PRAGMA journal_mode = WAL;"
-        "PRAGMA synchronous = %s;"
-        "PRAGMA wal_autocheckpoint = 0;"     //  the checkpointer thread does it
-        "PRAGMA journal_size_limit = 67108864;"
-        "PRAGMA cache_size = -65536;"
-        "PRAGMA temp_store = MEMORY;",
-        sync_full ? "FULL" : "NORMAL");
-    int rc = s_exec (self, pragmas, error);
-    free (pragmas);
-    if (rc
-    ||  s_exec (self, s_schema, error)
+    self->db = pf_db_open (self->path, sync_full, s_schema, error);
+    if (!self->db
     ||  s_load_hash_key (self, error)
     ||  s_load_state (self, error))
         return -1;
-    if (s_prepare (self, &self->begin, "BEGIN", error)
-    ||  s_prepare (self, &self->commit, "COMMIT", error)
-    ||  s_prepare (self, &self->rollback, "ROLLBACK", error)
-    ||  s_prepare (self, &self->insert_id,
+    if (pf_db_prepare (self->db, &self->begin, "BEGIN", error)
+    ||  pf_db_prepare (self->db, &self->commit, "COMMIT", error)
+    ||  pf_db_prepare (self->db, &self->rollback, "ROLLBACK", error)
+    ||  pf_db_prepare (self->db, &self->insert_id,
                    "INSERT INTO ids (seq, hash, at, id) VALUES (?, ?, ?, ?)", error)
-    ||  s_prepare (self, &self->insert_msg,
+    ||  pf_db_prepare (self->db, &self->insert_msg,
                    "INSERT INTO msgs (seq, partition, topic, key, payload, attempts, id)"
                    " VALUES (?, ?, ?, ?, ?, ?, ?)", error)
-    ||  s_prepare (self, &self->select_id, "SELECT id FROM ids WHERE seq = ?", error)
-    ||  s_prepare (self, &self->prune, "DELETE FROM ids WHERE seq >= ? AND seq < ?", error)
-    ||  s_prepare (self, &self->delete_msg, "DELETE FROM msgs WHERE seq = ?", error)
-    ||  s_prepare (self, &self->update_msg,
+    ||  pf_db_prepare (self->db, &self->select_id, "SELECT id FROM ids WHERE seq = ?", error)
+    ||  pf_db_prepare (self->db, &self->prune, "DELETE FROM ids WHERE seq >= ? AND seq < ?", error)
+    ||  pf_db_prepare (self->db, &self->delete_msg, "DELETE FROM msgs WHERE seq = ?", error)
+    ||  pf_db_prepare (self->db, &self->update_msg,
                    "UPDATE msgs SET state = ?, attempts = ?, reason = ? WHERE seq = ?", error)
-    ||  s_prepare (self, &self->fetch_msg,
+    ||  pf_db_prepare (self->db, &self->find_replay, "SELECT seq FROM replays WHERE ticket = ?", error)
+    ||  pf_db_prepare (self->db, &self->insert_replay,
+                   "INSERT INTO replays (ticket, seq, at) VALUES (?, ?, ?)", error)
+    ||  pf_db_prepare (self->db, &self->fetch_msg,
                    "SELECT id, topic, key, payload, attempts, reason FROM msgs WHERE seq = ?",
                    error))
         return -1;
     return 0;
-}
-
-//  ---- Checkpointer ---------------------------------------------------------------
-
-//  Passive checkpoints never block the writer; they copy committed WAL
-//  frames into the database so that the WAL can restart from its beginning.
-static void
-s_checkpointer (zsock_t *pipe, void *args)
-{
-    const char *path = (const char *) args;
-    sqlite3 *db = NULL;
-    if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL)
-        != SQLITE_OK) {
-        pf_error ("checkpointer cannot open '%s'", path);
-        sqlite3_close (db);
-        zsock_signal (pipe, 0);
-        free (zstr_recv (pipe));    //  wait for $TERM
-        return;
-    }
-    sqlite3_busy_timeout (db, 100);
-    //  A connection checkpoints only once it has read the database and
-    //  so knows it is in WAL mode
-    sqlite3_exec (db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
-    zsock_signal (pipe, 0);
-    zpoller_t *poller = zpoller_new (pipe, NULL);
-    zpoller_set_nonstop (poller, true);
-    while (true) {
-        if (zpoller_wait (poller, S_CHECKPOINT_IVL) == pipe)
-            break;          //  $TERM
-        if (zpoller_terminated (poller))
-            break;
-        int logged = 0, done = 0;
-        sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_PASSIVE, &logged, &done);
-    }
-    zpoller_destroy (&poller);
-    sqlite3_close (db);
 }
 
 //  ---- API -------------------------------------------------------------------------
@@ -310,7 +229,7 @@ pf_proc_store_new (const char *path, bool sync_full, int64_t dedupe_window_s,
         pf_proc_store_destroy (&self);
         return NULL;
     }
-    self->checkpointer = zactor_new (s_checkpointer, self->path);
+    self->checkpointer = zactor_new (pf_db_checkpointer, self->path);
     return self;
 }
 
@@ -324,15 +243,11 @@ pf_proc_store_destroy (pf_proc_store_t **self_p)
     sqlite3_stmt *statements [] = {
         self->begin, self->commit, self->rollback, self->insert_id,
         self->insert_msg, self->select_id, self->prune, self->delete_msg,
-        self->update_msg, self->fetch_msg
+        self->update_msg, self->fetch_msg, self->find_replay, self->insert_replay
     };
     for (size_t index = 0; index < sizeof statements / sizeof statements [0]; index++)
         sqlite3_finalize (statements [index]);
-    if (self->db) {
-        //  A last full checkpoint keeps the next start quick
-        sqlite3_wal_checkpoint_v2 (self->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-        sqlite3_close (self->db);
-    }
+    pf_db_close (&self->db);
     pf_dedupe_destroy (&self->index);
     free (self->marks);
     free (self->group_hashes);
@@ -347,7 +262,7 @@ pf_proc_store_begin (pf_proc_store_t *self)
     self->group_now = s_now_ms ();
     self->group_first_seq = self->next_seq;
     self->group_pending = self->pending;
-    self->group_failed = !s_step (self->begin);
+    self->group_failed = !pf_db_step (self->begin);
 }
 
 //  True if the id stored at seq is this id.
@@ -371,14 +286,7 @@ s_insert_id (pf_proc_store_t *self, uint64_t seq, uint64_t hash, const pf_record
     sqlite3_bind_int64 (self->insert_id, 2, (sqlite3_int64) hash);
     sqlite3_bind_int64 (self->insert_id, 3, self->group_now);
     sqlite3_bind_blob (self->insert_id, 4, record->id, (int) record->id_size, SQLITE_STATIC);
-    return s_step (self->insert_id);
-}
-
-//  Zero-length blobs must not be NULL: bind "" explicitly
-static void
-s_bind_blob (sqlite3_stmt *stmt, int column, const void *data, size_t size)
-{
-    sqlite3_bind_blob (stmt, column, size ? data : "", (int) size, SQLITE_STATIC);
+    return pf_db_step (self->insert_id);
 }
 
 static bool
@@ -387,12 +295,12 @@ s_insert_msg (pf_proc_store_t *self, uint64_t seq, uint32_t partition, uint32_t 
 {
     sqlite3_bind_int64 (self->insert_msg, 1, (sqlite3_int64) seq);
     sqlite3_bind_int (self->insert_msg, 2, (int) partition);
-    s_bind_blob (self->insert_msg, 3, record->topic, record->topic_size);
-    s_bind_blob (self->insert_msg, 4, record->key, record->key_size);
-    s_bind_blob (self->insert_msg, 5, record->payload, record->payload_size);
+    pf_db_bind_blob (self->insert_msg, 3, record->topic, record->topic_size);
+    pf_db_bind_blob (self->insert_msg, 4, record->key, record->key_size);
+    pf_db_bind_blob (self->insert_msg, 5, record->payload, record->payload_size);
     sqlite3_bind_int64 (self->insert_msg, 6, attempts);
-    s_bind_blob (self->insert_msg, 7, record->id, record->id_size);
-    return s_step (self->insert_msg);
+    pf_db_bind_blob (self->insert_msg, 7, record->id, record->id_size);
+    return pf_db_step (self->insert_msg);
 }
 
 char
@@ -439,14 +347,32 @@ pf_proc_store_put (pf_proc_store_t *self, uint32_t partition, const pf_record_t 
     return 'A';
 }
 
-uint64_t
-pf_proc_store_insert (pf_proc_store_t *self, uint32_t partition, uint32_t attempts,
-                      const pf_record_t *record)
+//  Tickets are kept as signed integers: the replay bit is the sign bit
+static sqlite3_int64
+s_ticket (uint64_t ticket)
 {
+    return (sqlite3_int64) (ticket & ~PF_LINK_REPLAY);
+}
+
+uint64_t
+pf_proc_store_replay (pf_proc_store_t *self, uint64_t ticket, uint32_t partition,
+                      const pf_record_t *record, bool *opened)
+{
+    *opened = false;
     if (self->group_failed)
         return 0;
-    uint64_t seq = self->next_seq;
-    if (!s_insert_msg (self, seq, partition, attempts, record)) {
+    sqlite3_bind_int64 (self->find_replay, 1, s_ticket (ticket));
+    uint64_t seq = 0;
+    if (sqlite3_step (self->find_replay) == SQLITE_ROW)
+        seq = (uint64_t) sqlite3_column_int64 (self->find_replay, 0);
+    sqlite3_reset (self->find_replay);
+    if (seq)
+        return seq;
+    seq = self->next_seq;
+    sqlite3_bind_int64 (self->insert_replay, 1, s_ticket (ticket));
+    sqlite3_bind_int64 (self->insert_replay, 2, (sqlite3_int64) seq);
+    sqlite3_bind_int64 (self->insert_replay, 3, self->group_now);
+    if (!s_insert_msg (self, seq, partition, 0, record) || !pf_db_step (self->insert_replay)) {
         self->group_failed = true;
         return 0;
     }
@@ -461,6 +387,7 @@ pf_proc_store_insert (pf_proc_store_t *self, uint32_t partition, uint32_t attemp
     self->group_hashes [staged] = 0;
     self->next_seq++;
     self->pending++;
+    *opened = true;
     return seq;
 }
 
@@ -470,7 +397,7 @@ pf_proc_store_delete (pf_proc_store_t *self, uint64_t seq)
     if (self->group_failed)
         return;
     sqlite3_bind_int64 (self->delete_msg, 1, (sqlite3_int64) seq);
-    if (!s_step (self->delete_msg))
+    if (!pf_db_step (self->delete_msg))
         self->group_failed = true;
     else
     if (sqlite3_changes (self->db) > 0)
@@ -487,7 +414,7 @@ pf_proc_store_update (pf_proc_store_t *self, uint64_t seq, int state, uint32_t a
     sqlite3_bind_int64 (self->update_msg, 2, attempts);
     sqlite3_bind_text (self->update_msg, 3, reason ? reason : "", -1, SQLITE_STATIC);
     sqlite3_bind_int64 (self->update_msg, 4, (sqlite3_int64) seq);
-    if (!s_step (self->update_msg))
+    if (!pf_db_step (self->update_msg))
         self->group_failed = true;
 }
 
@@ -525,7 +452,7 @@ pf_proc_store_scan (pf_proc_store_t *self, pf_store_row_fn *fn, void *arg)
 {
     sqlite3_stmt *stmt = NULL;
     char *error = NULL;
-    if (s_prepare (self, &stmt, "SELECT seq, partition, attempts, state, id, topic, key"
+    if (pf_db_prepare (self->db, &stmt, "SELECT seq, partition, attempts, state, id, topic, key"
                                 " FROM msgs ORDER BY seq", &error)) {
         pf_error ("%s", error);
         free (error);
@@ -574,10 +501,10 @@ pf_proc_store_commit (pf_proc_store_t *self)
         if (upto > self->pruned) {
             sqlite3_bind_int64 (self->prune, 1, (sqlite3_int64) self->pruned);
             sqlite3_bind_int64 (self->prune, 2, (sqlite3_int64) upto);
-            if (!s_step (self->prune))
+            if (!pf_db_step (self->prune))
                 self->group_failed = true;
         }
-        if (!self->group_failed && s_step (self->commit)) {
+        if (!self->group_failed && pf_db_step (self->commit)) {
             if (upto > self->pruned)
                 self->pruned = upto;
             pf_dedupe_expire (self->index, floor);
@@ -591,7 +518,7 @@ pf_proc_store_commit (pf_proc_store_t *self)
         pf_error ("database '%s' cannot be written, answering BUSY: %s", self->path,
                   sqlite3_errmsg (self->db));
     self->failing = true;
-    s_step (self->rollback);
+    pf_db_step (self->rollback);
     s_forget_group (self);
     return -1;
 }

@@ -55,11 +55,13 @@ char
     pf_proc_store_put (pf_proc_store_t *self, uint32_t partition,
                        const pf_record_t *record, uint64_t *seq);
 
-//  Within the group: stage an open message without dedupe (a dead letter
-//  replayed); returns its new seq, 0 if the group has failed.
+//  Within the group: open a replayed dead letter again, without dedupe,
+//  once per ticket. Returns its new seq and sets *opened, or, for a ticket
+//  seen before, the seq it got then with *opened false; 0 if the group has
+//  failed.
 uint64_t
-    pf_proc_store_insert (pf_proc_store_t *self, uint32_t partition, uint32_t attempts,
-                          const pf_record_t *record);
+    pf_proc_store_replay (pf_proc_store_t *self, uint64_t ticket, uint32_t partition,
+                          const pf_record_t *record, bool *opened);
 
 //  Within the group: the message is done or dead (its id stays for dedupe).
 void
