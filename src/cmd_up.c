@@ -2,6 +2,7 @@
 //  process, restart those that crash, stop them all in a safe order.
 
 #include "cmd.h"
+#include "cmd_demo.h"
 #include <sys/wait.h>
 #include <libgen.h>
 
@@ -11,11 +12,13 @@ static const char *s_usage =
     "Starts every node of the configuration (retry nodes, procs, then edges) as child\n"
     "processes and supervises them: a node that exits unexpectedly is restarted with\n"
     "a growing delay. SIGINT or SIGTERM stops the edges first, then the procs, then\n"
-    "the retry nodes, so that nothing accepted is lost. When the configuration file does not exist, up first\n"
-    "writes one, as 'pushfabric init' does, in the file's folder.\n"
+    "the retry nodes, so that nothing accepted is lost. When the configuration file\n"
+    "does not exist, up first writes one, as 'pushfabric init' does, in the file's\n"
+    "folder (with --demo: retries after 250 ms and dead letters after 4 attempts).\n"
     "\n"
     "options:\n"
-    "  --demo              also run a sample producer and show messages accepted\n"
+    "  --demo              also run a sample producer and worker: orders accepted,\n"
+    "                      some failed and retried, a few dead letters, and counts\n"
     "  --seconds N         stop by itself after N seconds\n"
     "  -c, --config FILE   fabric configuration (default $PUSHFABRIC_CONFIG, else ./fabric.cfg)\n"
     "  -v, --verbose       log every message (debug level) in every node\n"
@@ -39,9 +42,6 @@ typedef struct {
     bool verbose;
     s_child_t *children;
     size_t count;
-    //  Demo producer
-    pf_producer_t *producer;
-    size_t acked, dups, refused, sent;
 } s_up_t;
 
 static pid_t
@@ -134,69 +134,10 @@ s_stop_role (s_up_t *self, const char *role)
     }
 }
 
-//  ---- Demo producer ------------------------------------------------------------
-
-static void
-s_demo_verdict (const pf_producer_verdict_t *verdict, void *arg)
-{
-    s_up_t *self = (s_up_t *) arg;
-    if (verdict->status == 'A')
-        self->acked++;
-    else
-    if (verdict->status == 'D')
-        self->dups++;
-    else
-        self->refused++;
-}
-
-static void
-s_demo_start (s_up_t *self, pf_config_t *config)
-{
-    zlistx_t *edges = pf_config_nodes (config, "edge");
-    const char *edge = (const char *) zlistx_first (edges);
-    char *error = NULL;
-    zcert_t *server = pf_keys_node (config, edge, &error);
-    if (!server) {
-        pf_error ("demo: %s", error);
-        free (error);
-        return;
-    }
-    char key [256];
-    snprintf (key, sizeof key, "edge/%s/frontend", edge);
-    char *cert = pf_keys_path (config, "secret/client.cert_secret");
-    pf_producer_options_t options = {
-        .endpoint = pf_config_str (config, key), .server_public = zcert_public_txt (server),
-        .cert_path = cert, .window = 100, .on_verdict = s_demo_verdict, .arg = self
-    };
-    self->producer = pf_producer_new (&options, &error);
-    if (!self->producer) {
-        pf_error ("demo: %s", error);
-        free (error);
-    }
-    zcert_destroy (&server);
-    free (cert);
-}
-
-//  Push a few demo orders, at a pace a person can follow; keys spread
-//  them over users (and partitions).
-static void
-s_demo_push (s_up_t *self)
-{
-    for (int count = 0; count < 2; count++) {
-        char id [37], user [32], payload [96];
-        pf_producer_uuid (id);
-        snprintf (user, sizeof user, "user-%zu", self->sent % 7);
-        snprintf (payload, sizeof payload, "{\"order\":%zu,\"user\":\"%s\"}", self->sent, user);
-        if (pf_producer_push (self->producer, id, "demo.orders", user, strlen (user), payload,
-                              strlen (payload), NULL) == 0)
-            self->sent++;
-    }
-}
-
 //  ---- Main -----------------------------------------------------------------------
 
 static const char *
-s_ensure_config (const char *path)
+s_ensure_config (const char *path, bool demo)
 {
     if (access (path, F_OK) == 0)
         return path;
@@ -208,6 +149,8 @@ s_ensure_config (const char *path)
     char *error = NULL;
     if (cmd_init_fabric (dir, 7600, &error) == -1)
         cmd_fatal ("%s", error);
+    if (demo && cmd_demo_tune (path) == -1)
+        cmd_fatal ("cannot write '%s': %s", path, strerror (errno));
     printf ("wrote a new fabric in %s\n", dir);
     free (copy);
     return path;
@@ -242,7 +185,7 @@ cmd_up (int argc, char **argv)
     }
     if (optind != argc)
         cmd_usage_error (s_usage, "up takes no arguments");
-    self.config_path = s_ensure_config (cmd_config_path (config_path));
+    self.config_path = s_ensure_config (cmd_config_path (config_path), demo);
     pf_config_t *config = cmd_load_config (self.config_path);
     pf_log_set_node ("up");
     zsys_catch_interrupts ();
@@ -256,33 +199,20 @@ cmd_up (int argc, char **argv)
     s_add_role (&self, config, "edge");
     for (size_t index = 0; index < self.count; index++)
         s_spawn (&self, &self.children [index]);
-    if (demo)
-        s_demo_start (&self, config);
-
-    int64_t started = zclock_mono (), reported = started;
+    cmd_demo_t *sample = demo ? cmd_demo_new (config) : NULL;
+    int64_t started = zclock_mono ();
     while (!zsys_interrupted && (!seconds || zclock_mono () - started < seconds * 1000)) {
-        int64_t now = zclock_mono ();
-        s_reap (&self, now);
-        if (self.producer) {
-            s_demo_push (&self);
-            pf_producer_poll (self.producer, 100);
-            zclock_sleep (100);
-            if (now - reported >= 1000) {
-                printf ("demo: sent=%zu accepted=%zu duplicate=%zu refused=%zu in-flight=%zu\n",
-                        self.sent, self.acked, self.dups, self.refused,
-                        pf_producer_pending (self.producer));
-                fflush (stdout);
-                reported = now;
-            }
+        s_reap (&self, zclock_mono ());
+        if (sample) {
+            cmd_demo_turn (sample, 100);
+            cmd_demo_report (sample, false);
         }
         else
             zclock_sleep (100);
     }
-    if (self.producer) {
-        pf_producer_flush (self.producer, 3000);
-        printf ("demo: sent=%zu accepted=%zu duplicate=%zu refused=%zu\n", self.sent,
-                self.acked, self.dups, self.refused);
-        pf_producer_destroy (&self.producer);
+    if (sample) {
+        cmd_demo_report (sample, true);
+        cmd_demo_destroy (&sample);
     }
     //  Edges first: they answer what is in flight; then the procs commit and
     //  hand over their failures; the retry nodes last, to take them

@@ -11,6 +11,9 @@ sed 's/^/# /' "$T/demo.out" | tail -n 3
 accepted=$(tail -n 1 "$T/demo.out" | sed -n 's/.*accepted=\([0-9]*\).*/\1/p')
 [ "${accepted:-0}" -gt 0 ]; ok $? "the demo shows messages accepted ($accepted)"
 grep -q "refused=0" "$T/demo.out"; ok $? "and none refused"
+done=$(tail -n 1 "$T/demo.out" | sed -n 's/.* done=\([0-9]*\).*/\1/p')
+[ "${done:-0}" -gt 0 ]; ok $? "the demo worker finished messages ($done)"
+grep -q "failed attempt 1, retrying" "$T/demo.out"; ok $? "and failed some, which the retry node took"
 is "$(grep -c 'ready ' "$T/demo.err")" 4 "every node of the config became ready"
 is "$(grep -c "/[a-z0-9]* stopped$" "$T/demo.err")" 4 "every node stopped cleanly"
 
