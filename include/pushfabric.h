@@ -121,9 +121,12 @@ typedef struct {
 //  Handle one delivery. Return 0 to answer DONE; anything else answers FAIL,
 //  with the text the handler wrote into reason (a NUL-terminated string of
 //  at most reason_size - 1 = 255 bytes; "handler failed" if left empty).
-//  The handler runs in the thread that called pf_worker_run; it may call
-//  pf_worker_heartbeat and pf_worker_stop, not pf_worker_run or
-//  pf_worker_destroy.
+//  The handler runs in the thread that called pf_worker_run, one delivery
+//  at a time; the others held wait, and the procs' delivery-timeout runs
+//  for them, so keep credit times the handling time well under it. It may
+//  call pf_worker_heartbeat and pf_worker_stop, not pf_worker_run or
+//  pf_worker_destroy. Delivery is at least once: the same id may come
+//  again, with a higher attempt.
 typedef int (pf_worker_handler_fn) (const pf_delivery_t *delivery, void *arg,
                                     char *reason, size_t reason_size);
 
@@ -142,8 +145,8 @@ typedef struct {
     size_t batch_size;          //  records per DELIVERB (1-10000, at most credit;
                                 //  default 1 = single DELIVER messages)
     int heartbeat_ms;           //  PING a proc after this long without sending it
-                                //  anything (default 3000, a third of the procs'
-                                //  default heartbeat-timeout)
+                                //  anything (1-3600000, default 3000: a third of
+                                //  the procs' default heartbeat-timeout)
     pf_worker_handler_fn *handler;  //  required
     void *arg;                  //  passed to handler
 } pf_worker_options_t;

@@ -8,9 +8,6 @@
 #define S_BODY_MAX          (1024 * 1024)
 //  The longest sleep between two looks at the schedule
 #define S_TICK_MAX          1000
-//  After a replay was answered, answers to its earlier sends may still come
-//  this long; they are not taken for the next replay's (see s_replay_answered)
-#define S_STALE_QUIET       10000
 //  Warnings about one misbehaving peer at most this often
 #define S_WARN_IVL          10000
 
@@ -23,14 +20,6 @@ typedef struct {
     pf_buf_t taken;             //  TAKEN seqs of this turn
     pf_buf_t reinject;          //  REINJECT entries being built
     pf_buf_t dead;              //  DEAD seqs being built
-    //  Replays of dead letters to this proc, one at a time: the proc answers
-    //  a replay (seq 0) with REINJECTED 0 new-seq, which names no dead letter
-    zlistx_t *replays;          //  int64_t * dead-letter numbers queued
-    int64_t replay;             //  number in flight, 0 if none
-    int64_t replay_at;          //  resend it then
-    uint32_t replay_sends;      //  sends of it that may still be answered
-    uint32_t stale;             //  answers still expected for an answered replay
-    int64_t stale_until;        //  ... until then
 } s_proc_t;
 
 typedef struct {
@@ -48,6 +37,7 @@ typedef struct {
     bool flush_requested;
     bool terminated;
     int64_t warned_at;          //  last warning about a peer
+    size_t replays;             //  replays queued since the last s_load
 } s_core_t;
 
 //  ---- Backoff ----------------------------------------------------------------------
@@ -91,8 +81,6 @@ s_proc_find (s_core_t *self, const char *name, bool create)
     assert (self->procs);
     s_proc_t *proc = &self->procs [self->proc_count];
     *proc = (s_proc_t) { .name = strdup (name), .reachable = true };
-    proc->replays = zlistx_new ();
-    zlistx_set_destructor (proc->replays, s_free);
     zhashx_insert (self->proc_index, name, (void *) (uintptr_t) (self->proc_count + 1));
     return (int) self->proc_count++;
 }
@@ -126,7 +114,6 @@ s_procs_destroy (s_core_t *self)
         pf_buf_free (&proc->taken);
         pf_buf_free (&proc->reinject);
         pf_buf_free (&proc->dead);
-        zlistx_destroy (&proc->replays);
     }
     free (self->procs);
     free (self->owner);
@@ -171,18 +158,45 @@ s_to_proc (s_core_t *self, s_proc_t *proc, const char *command, pf_buf_t *body)
 }
 
 //  ---- Replays of dead letters ----------------------------------------------------
+//
+//  A replay is an item of the schedule like a re-injection, keyed by (proc,
+//  ticket): the ticket is PF_LINK_REPLAY | the dead letter's number, which
+//  the store never reuses, so a replay has the same ticket after a restart
+//  and no other replay ever has it. The proc opens the message once per
+//  ticket and answers every send of it REINJECTED ticket new-seq.
 
-//  Queue a dead letter for replay to the proc that owns its partition now.
+static uint64_t
+s_ticket (int64_t number)
+{
+    return PF_LINK_REPLAY | (uint64_t) number;
+}
+
+static int64_t
+s_ticket_number (uint64_t ticket)
+{
+    return (int64_t) (ticket & ~PF_LINK_REPLAY);
+}
+
+static uint32_t
+s_partition_of (s_core_t *self, const pf_record_t *record)
+{
+    return pf_partition_of (record->key, record->key_size, record->id, record->id_size,
+                            self->partitions);
+}
+
+//  Queue a dead letter for replay to the proc that owns its partition now
+//  (nothing if it is queued already).
 static void
 s_replay_queue (s_core_t *self, int64_t number, const pf_record_t *record)
 {
-    uint32_t partition = pf_partition_of (record->key, record->key_size, record->id,
-                                          record->id_size, self->partitions);
-    s_proc_t *proc = &self->procs [self->owner [partition]];
-    int64_t *item = (int64_t *) malloc (sizeof (int64_t));
-    assert (item);
-    *item = number;
-    zlistx_add_end (proc->replays, item);
+    uint32_t partition = s_partition_of (self, record);
+    uint32_t index = self->owner [partition];
+    uint64_t ticket = s_ticket (number);
+    if (!pf_retry_sched_find (self->sched, index, ticket)) {
+        pf_retry_sched_add (self->sched, index, ticket, partition, 0, PF_RETRY_ITEM_WAITING,
+                            self->now);
+        self->replays++;
+    }
 }
 
 static void
@@ -191,81 +205,47 @@ s_replay_load (const pf_retry_dead_t *dead, void *arg)
     s_replay_queue ((s_core_t *) arg, dead->number, &dead->record);
 }
 
-//  Append the replay of the dead letter in flight; false if it is gone.
+//  Append the replay of item (a new message, attempt 1); false if its dead
+//  letter is gone (purged).
 static bool
-s_replay_put (s_core_t *self, s_proc_t *proc)
+s_replay_put (s_core_t *self, s_proc_t *proc, pf_retry_item_t *item)
 {
     pf_retry_dead_t dead;
-    if (pf_retry_store_dead_fetch (self->store, proc->replay, &dead) == -1)
+    if (pf_retry_store_dead_fetch (self->store, s_ticket_number (item->seq), &dead) == -1)
         return false;
     pf_link_entry_t entry = {
-        .seq = 0, .attempt = 1, .record = dead.record,
-        .partition = pf_partition_of (dead.record.key, dead.record.key_size, dead.record.id,
-                                      dead.record.id_size, self->partitions)
+        .seq = item->seq, .attempt = 1, .record = dead.record,
+        .partition = s_partition_of (self, &dead.record)
     };
     pf_link_put_entry (&proc->reinject, &entry);
     pf_retry_store_release (self->store);
-    proc->replay_sends++;
-    proc->replay_at = self->now + PF_RETRY_ANSWER_TIMEOUT;
     return true;
 }
 
-//  Send the next replay, or the one in flight again. Returns true if it
-//  sent one.
-static bool
-s_replay_send (s_core_t *self, s_proc_t *proc)
-{
-    if (proc->replay) {
-        if (self->now < proc->replay_at)
-            return false;
-        if (s_replay_put (self, proc))
-            return true;
-        proc->replay = 0;       //  purged meanwhile
-    }
-    if (proc->stale && self->now < proc->stale_until)
-        return false;
-    proc->stale = 0;
-    int64_t *number;
-    while ((number = (int64_t *) zlistx_first (proc->replays))) {
-        proc->replay = *number;
-        proc->replay_sends = 0;
-        zlistx_delete (proc->replays, NULL);
-        if (s_replay_put (self, proc))
-            return true;
-        proc->replay = 0;
-    }
-    return false;
-}
-
-//  REINJECTED 0 new-seq from proc. A replay resent after a timeout may be
-//  answered twice; so once one is answered, as many answers as it had
-//  further sends are taken as its own, for S_STALE_QUIET at most.
+//  REINJECTED ticket new-seq: the proc has opened the replay (as new-seq).
+//  Any send of it may be answered, and more than once: only the first
+//  answer finds the item; the others are repeats. The ticket names the
+//  replay whichever proc answers (one that owned the partition before a
+//  restart may answer a send made then).
 static void
-s_replay_answered (s_core_t *self, s_proc_t *proc, uint64_t new_seq)
+s_replay_answered (s_core_t *self, uint32_t index, uint64_t ticket, uint64_t new_seq)
 {
-    if (proc->stale && self->now < proc->stale_until) {
-        proc->stale--;
+    s_proc_t *proc = &self->procs [index];
+    int64_t number = s_ticket_number (ticket);
+    pf_retry_item_t *item = pf_retry_sched_find (self->sched, index, ticket);
+    for (uint32_t other = 0; !item && other < self->proc_count; other++)
+        item = pf_retry_sched_find (self->sched, other, ticket);
+    if (!item) {
+        pf_debug ("repeated or unknown replay answer from proc '%s' number=%" PRId64
+                  ", ignored", proc->name, number);
         return;
     }
-    proc->stale = 0;
-    if (!proc->replay) {
-        pf_debug ("replay answer from proc '%s' with none in flight, ignored", proc->name);
-        return;
-    }
-    if (new_seq == 0) {
-        //  The proc could not store it: send it again later
-        if (proc->replay_sends)
-            proc->replay_sends--;
-        proc->replay_at = self->now + PF_RETRY_PROBE_IVL;
-        return;
-    }
-    pf_retry_store_dead_delete (self->store, proc->replay);
-    pf_info ("dead letter replayed number=%" PRId64 " proc=%s seq=%" PRIu64, proc->replay,
+    if (new_seq == 0)
+        return;                 //  the proc could not store it: sent again on time
+    pf_retry_store_dead_delete (self->store, number);
+    pf_retry_sched_remove (self->sched, item);
+    pf_info ("dead letter replayed number=%" PRId64 " proc=%s seq=%" PRIu64, number,
              proc->name, new_seq);
-    proc->stale = proc->replay_sends ? proc->replay_sends - 1 : 0;
-    proc->stale_until = self->now + S_STALE_QUIET;
-    proc->replay = 0;
-    proc->replay_sends = 0;
 }
 
 //  ---- Loading ----------------------------------------------------------------------
@@ -283,21 +263,15 @@ s_load_row (const pf_retry_row_t *row, void *arg)
                         row->state == PF_RETRY_DEAD ? 0 : row->due);
 }
 
-//  (Re)build the schedule and the replay queues from the database.
+//  (Re)build the schedule, replays included, from the database. A replay
+//  in flight is sent again at once, with the same ticket.
 static int
 s_load (s_core_t *self)
 {
     pf_retry_sched_clear (self->sched);
+    self->replays = 0;
     for (size_t index = 0; index < self->proc_count; index++) {
         s_proc_t *proc = &self->procs [index];
-        zlistx_purge (proc->replays);
-        if (proc->replay) {
-            //  Its answers may still come: they must not count for another
-            proc->stale += proc->replay_sends;
-            proc->stale_until = self->now + S_STALE_QUIET;
-        }
-        proc->replay = 0;
-        proc->replay_sends = 0;
         pf_buf_reset (&proc->taken);
         pf_buf_reset (&proc->reinject);
         pf_buf_reset (&proc->dead);
@@ -325,9 +299,9 @@ static void
 s_failed (s_core_t *self, uint32_t index, pf_link_entry_t *entry)
 {
     s_proc_t *proc = &self->procs [index];
-    if (entry->seq == 0) {
+    if (entry->seq == 0 || (entry->seq & PF_LINK_REPLAY)) {
         if (s_may_warn (self))
-            pf_warning ("FAILED without a seq from proc '%s', dropped", proc->name);
+            pf_warning ("FAILED without a valid seq from proc '%s', dropped", proc->name);
         return;
     }
     if (entry->attempt == 0)
@@ -370,8 +344,8 @@ static void
 s_reinjected (s_core_t *self, uint32_t index, uint64_t seq, uint64_t new_seq)
 {
     s_proc_t *proc = &self->procs [index];
-    if (seq == 0) {
-        s_replay_answered (self, proc, new_seq);
+    if (seq & PF_LINK_REPLAY) {
+        s_replay_answered (self, index, seq, new_seq);
         return;
     }
     //  Only an answer to a REINJECT in flight counts: a late repeat must not
@@ -479,17 +453,24 @@ s_unreachable (s_core_t *self, zmsg_t *msg)
 
 //  ---- Sending what is due ------------------------------------------------------------
 
-//  Append the REINJECT of item (its next attempt); false if its row is gone.
+//  Append the REINJECT of item (its next attempt, or the replay it is);
+//  false if its row or dead letter is gone.
 static bool
 s_reinject_put (s_core_t *self, s_proc_t *proc, pf_retry_item_t *item)
 {
-    pf_link_entry_t entry;
-    if (pf_retry_store_fetch (self->store, proc->name, item->seq, &entry) == -1)
-        return false;
-    entry.attempt = item->attempt + 1;
-    entry.reason_size = 0;
-    pf_link_put_entry (&proc->reinject, &entry);
-    pf_retry_store_release (self->store);
+    if (item->seq & PF_LINK_REPLAY) {
+        if (!s_replay_put (self, proc, item))
+            return false;
+    }
+    else {
+        pf_link_entry_t entry;
+        if (pf_retry_store_fetch (self->store, proc->name, item->seq, &entry) == -1)
+            return false;
+        entry.attempt = item->attempt + 1;
+        entry.reason_size = 0;
+        pf_link_put_entry (&proc->reinject, &entry);
+        pf_retry_store_release (self->store);
+    }
     if (proc->reinject.size >= S_BODY_MAX)
         s_to_proc (self, proc, "REINJECT", &proc->reinject);
     return true;
@@ -518,7 +499,7 @@ s_send_proc (s_core_t *self, uint32_t index)
                             self->now + PF_RETRY_ANSWER_TIMEOUT);
         budget--;
     }
-    //  Messages whose backoff has run out, within the window
+    //  Messages whose backoff has run out and replays, within the window
     while (budget && (item = pf_retry_sched_first_waiting (self->sched, index))
        &&  item->at <= self->now
        &&  pf_retry_sched_count (self->sched, index, PF_RETRY_ITEM_SENT) < PF_RETRY_WINDOW) {
@@ -530,8 +511,6 @@ s_send_proc (s_core_t *self, uint32_t index)
                             self->now + PF_RETRY_ANSWER_TIMEOUT);
         budget--;
     }
-    if (budget && s_replay_send (self, proc))
-        budget--;
     s_to_proc (self, proc, "REINJECT", &proc->reinject);
     s_to_proc (self, proc, "DEAD", &proc->dead);
     if (!proc->reachable && budget == 0)
@@ -556,13 +535,6 @@ s_wake_in (s_core_t *self)
         if (item && item->at < at
         &&  pf_retry_sched_count (self->sched, index, PF_RETRY_ITEM_SENT) < PF_RETRY_WINDOW)
             at = item->at;
-        if (proc->replay && proc->replay_at < at)
-            at = proc->replay_at;
-        if (!proc->replay && zlistx_size (proc->replays)) {
-            int64_t ready = proc->stale ? proc->stale_until : now;
-            if (ready < at)
-                at = ready;
-        }
         if (at != INT64_MAX && proc->down_until > at)
             at = proc->down_until;
         if (at < next)
@@ -888,9 +860,10 @@ pf_retry_core (zsock_t *pipe, void *args)
         if (s_load (&self))
             error = zsys_sprintf ("database '%s': cannot read it", self.args->db_path);
         else
-            pf_notice ("store open db=%s retrying=%zu dead=%" PRId64, self.args->db_path,
-                       pf_retry_sched_count (self.sched, UINT32_MAX, PF_RETRY_ITEM_WAITING),
-                       pf_retry_store_dead_count (self.store));
+            pf_notice ("store open db=%s retrying=%zu replaying=%zu dead=%" PRId64,
+                       self.args->db_path,
+                       pf_retry_sched_count (self.sched, UINT32_MAX, PF_RETRY_ITEM_WAITING)
+                       - self.replays, self.replays, pf_retry_store_dead_count (self.store));
     }
     pf_node_report (pipe, error);
     if (error) {

@@ -5,12 +5,14 @@
 //
 //  Each turn takes whatever the socket loop has relayed, applies the procs'
 //  hand-offs inside one transaction (FAILED stored or dead-lettered,
-//  REINJECTED and GONE forgotten), commits once, and only then answers
-//  TAKEN. Then it sends what is due: REINJECT of messages whose backoff has
-//  run out or whose earlier REINJECT went unanswered, DEAD until GONE, and
-//  replays of dead letters. Control requests come last, each in its own
-//  transaction. A failed commit answers nothing and reloads the schedule
-//  from the database (the procs resend).
+//  REINJECTED and GONE forgotten, a replay's REINJECTED deleting its dead
+//  letter), commits once, and only then answers TAKEN. Then it sends what
+//  is due: REINJECT of messages whose backoff has run out or whose earlier
+//  REINJECT went unanswered, DEAD until GONE, and replays of dead letters
+//  (REINJECT with a ticket, PF_LINK_REPLAY | the dead letter's number, in
+//  the schedule like any re-injection). Control requests come last, each in
+//  its own transaction. A failed commit answers nothing and reloads the
+//  schedule from the database (the procs resend).
 //
 //  Pipe, socket loop -> core:              core -> socket loop:
 //    "LINK" proc command body                "LINK" proc command body
@@ -29,7 +31,7 @@
 #define PF_RETRY_ANSWER_TIMEOUT     3000
 //  An unreachable proc is tried with one message this often
 #define PF_RETRY_PROBE_IVL          2000
-//  REINJECTs in flight to one proc at most
+//  REINJECTs (replays included) in flight to one proc at most
 #define PF_RETRY_WINDOW             1000
 
 typedef struct {

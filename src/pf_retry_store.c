@@ -34,7 +34,8 @@ static const char *s_schema =
     "  reason BLOB NOT NULL, id BLOB NOT NULL, topic BLOB NOT NULL, key BLOB NOT NULL,"
     "  payload BLOB NOT NULL, PRIMARY KEY (proc, seq));"
     //  AUTOINCREMENT: a number is never reused, so a replay queued by number
-    //  cannot pick up a later dead letter after a purge
+    //  cannot pick up a later dead letter after a purge, and its ticket
+    //  (made of the number) names one replay only (see s_seed_numbers)
     "CREATE TABLE IF NOT EXISTS dead ("
     "  number INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE,"
     "  partition INTEGER NOT NULL, attempts INTEGER NOT NULL, reason BLOB NOT NULL,"
@@ -82,13 +83,38 @@ s_prepare_all (pf_retry_store_t *self, char **error)
     return 0;
 }
 
+//  A new database numbers its dead letters from a random point below 2^62.
+//  A replay's ticket is made of the number, and the procs remember tickets:
+//  a database made afresh must not hand out the numbers of an earlier one.
+static int
+s_seed_numbers (pf_retry_store_t *self, char **error)
+{
+    uint64_t start;
+    randombytes_buf (&start, sizeof start);
+    start &= (1ull << 62) - 1;
+    sqlite3_stmt *stmt = NULL;
+    if (pf_db_prepare (self->db, &stmt,
+                       "INSERT INTO sqlite_sequence (name, seq) SELECT 'dead', ?"
+                       " WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'dead')",
+                       error))
+        return -1;
+    sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) start);
+    bool ok = pf_db_step (stmt);
+    sqlite3_finalize (stmt);
+    if (!ok) {
+        *error = zsys_sprintf ("database '%s': %s", self->path, sqlite3_errmsg (self->db));
+        return -1;
+    }
+    return 0;
+}
+
 pf_retry_store_t *
 pf_retry_store_new (const char *path, char **error)
 {
     pf_retry_store_t *self = (pf_retry_store_t *) zmalloc (sizeof (pf_retry_store_t));
     self->path = strdup (path);
     self->db = pf_db_open (path, false, s_schema, error);
-    if (!self->db || s_prepare_all (self, error)) {
+    if (!self->db || s_seed_numbers (self, error) || s_prepare_all (self, error)) {
         pf_retry_store_destroy (&self);
         return NULL;
     }

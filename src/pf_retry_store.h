@@ -9,10 +9,13 @@
 //                               letters and its proc has not yet dropped it
 //    dead    (number, name, partition, attempts, reason, id, topic, key,
 //             payload, dead_at, replay)
-//                               the dead letters; name is the message id
-//                               (with "#2", "#3"... if a dead letter of that
-//                               id is already there); replay is set while a
-//                               replay waits for its proc
+//                               the dead letters; number is never reused,
+//                               and a new database starts it at a random
+//                               point (replay tickets are made of it); name
+//                               is the message id (with "#2", "#3"... if a
+//                               dead letter of that id is already there);
+//                               replay is set while a replay waits for its
+//                               proc
 //
 //  Writes happen inside a group (begin ... commit); reads at any time.
 
@@ -40,7 +43,7 @@ typedef void (pf_retry_row_fn) (const pf_retry_row_t *row, void *arg);
 
 //  A dead letter; views valid until the next call on the store.
 typedef struct {
-    int64_t number;             //  row number, never reused
+    int64_t number;             //  row number, never reused, below 2^63
     const char *name;           //  what 'dlq' calls it
     uint32_t partition;
     uint32_t attempts;

@@ -42,6 +42,7 @@
 #define S_CREDIT                100
 #define S_BATCH_SIZE            1
 #define S_HEARTBEAT_MS          3000
+#define S_HEARTBEAT_MAX_MS      3600000
 #define S_SILENCE               3       //  heartbeats of silence before READY again
 #define S_READY_GAP_MS          1000    //  at most one READY per this (or per heartbeat)
 #define S_PROCS_MAX             1024
@@ -606,8 +607,9 @@ s_check_options (const pf_worker_options_t *options)
     if (batch_size > credit)
         return zsys_sprintf ("batch_size=%zu is above credit=%zu: a batch could never fill",
                              batch_size, credit);
-    if (options->heartbeat_ms < 0)
-        return zsys_sprintf ("heartbeat_ms=%d is negative", options->heartbeat_ms);
+    if (options->heartbeat_ms < 0 || options->heartbeat_ms > S_HEARTBEAT_MAX_MS)
+        return zsys_sprintf ("heartbeat_ms=%d is outside 1 to %d", options->heartbeat_ms,
+                             S_HEARTBEAT_MAX_MS);
     return NULL;
 }
 

@@ -4,7 +4,9 @@ Connects a DEALER with the proc's name as routing id to the retry node's
 endpoint, as a real proc does, runs the steps it is given in order, and
 prints one line for each message it waits for:
     TAKEN seq,seq... | DEAD seq,seq... | REINJECT seq=S attempt=N id=I topic=T
-    key=K payload=P after=MS | TIMEOUT CMD
+    key=K payload=P after=MS [replay=N] | TIMEOUT CMD
+(one REINJECT line per entry; replay=N when seq is a replay ticket, the top
+bit set, N the rest of it).
 
 usage: pfproc.py CFG [--name PROC] [--retry NAME] STEP...
 steps:
@@ -12,13 +14,20 @@ steps:
                                          t.retry, key "k"); starts the clock
   expect CMD [MS]       wait up to MS (default 8000) for CMD (TAKEN, DEAD,
                         REINJECT) and print it; others stay queued
+  expect-n REINJECT N [MS]  wait for REINJECT messages until they hold N
+                        entries, print them (as the last REINJECT)
   none CMD MS           print "NONE CMD" if no CMD comes within MS, else it
-  reinjected            answer the last REINJECT (REINJECTED seq new-seq)
+  reinjected            answer the last REINJECT (REINJECTED seq new-seq);
+                        a replay ticket gets a new seq of its own from 1000
+                        on, the same for every answer to it, as a real proc
+  reinjected-id ID      the same, for its entries of message id ID only
   gone                  answer the last DEAD (GONE seq...)
   raw CMD HEX           send a link message with this body
+  sh COMMAND            run a shell command (its output goes to ours)
 """
 import os
 import struct
+import subprocess
 import sys
 import time
 
@@ -26,6 +35,11 @@ import zmq
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pf1 import config_value, read_cert  # noqa: E402
+
+
+REPLAY = 1 << 63
+STEPS = ("fail", "expect", "expect-n", "none", "reinjected", "reinjected-id", "gone", "raw",
+         "sh")
 
 
 def put_short(data):
@@ -87,6 +101,12 @@ class FakeProc:
         self.queue = []
         self.started = time.monotonic()
         self.last = {}
+        self.replays = {}           # ticket -> the new seq it got
+
+    def new_seq(self, seq):
+        if not seq & REPLAY:
+            return seq
+        return self.replays.setdefault(seq, 1000 + len(self.replays))
 
     def send(self, command, body):
         self.socket.send_multipart([b"PL1", command.encode(), body])
@@ -118,10 +138,13 @@ class FakeProc:
             return command + " " + ",".join(str(s) for s in seqs(body))
         lines = []
         for seq, _, attempt, _, rid, topic, key, payload in parse_entries(body):
-            lines.append("REINJECT seq=%d attempt=%d id=%s topic=%s key=%s payload=%s after=%d"
-                         % (seq, attempt, rid.decode(errors="replace"), topic.decode(),
-                            key.decode(errors="replace"), payload.decode(errors="replace"),
-                            (at - self.started) * 1000))
+            line = ("REINJECT seq=%d attempt=%d id=%s topic=%s key=%s payload=%s after=%d"
+                    % (seq, attempt, rid.decode(errors="replace"), topic.decode(),
+                       key.decode(errors="replace"), payload.decode(errors="replace"),
+                       (at - self.started) * 1000))
+            if seq & REPLAY:
+                line += " replay=%d" % (seq & ~REPLAY)
+            lines.append(line)
         return "\n".join(lines)
 
 
@@ -140,8 +163,7 @@ def main(argv):
         if step == "fail":
             seq, attempt, rid, payload = int(argv[0]), int(argv[1]), argv[2], argv[3]
             del argv[:4]
-            reason = argv.pop(0) if argv and argv[0] not in (
-                "fail", "expect", "none", "reinjected", "gone", "raw") else "boom"
+            reason = argv.pop(0) if argv and argv[0] not in STEPS else "boom"
             proc.started = time.monotonic()
             raw = lambda text: text.encode("utf-8", "surrogateescape")  # noqa: E731
             proc.send("FAILED", entry(seq, 7, attempt, raw(reason), raw(rid),
@@ -156,16 +178,37 @@ def main(argv):
                 proc.last[command] = body
                 print(proc.describe(command, body, at))
             sys.stdout.flush()
-        elif step == "reinjected":
+        elif step == "expect-n":
+            command, count = argv.pop(0), int(argv.pop(0))
+            timeout = int(argv.pop(0)) if argv and argv[0].isdigit() else 8000
+            deadline = time.monotonic() + timeout / 1000
+            got, lines = b"", []
+            while len(parse_entries(got)) < count:
+                left = int((deadline - time.monotonic()) * 1000)
+                body, at = proc.take(command, max(left, 0))
+                if body is None:
+                    lines.append("TIMEOUT " + command)
+                    break
+                got += body
+                lines.append(proc.describe(command, body, at))
+            proc.last[command] = got
+            print("\n".join(lines))
+            sys.stdout.flush()
+        elif step in ("reinjected", "reinjected-id"):
+            only = argv.pop(0).encode() if step == "reinjected-id" else None
             answer = b""
-            for seq, *_ in parse_entries(proc.last.get("REINJECT", b"")):
-                answer += struct.pack(">QQ", seq, seq or 1000)
+            for seq, _, _, _, rid, *_ in parse_entries(proc.last.get("REINJECT", b"")):
+                if only is None or rid == only:
+                    answer += struct.pack(">QQ", seq, proc.new_seq(seq))
             proc.send("REINJECTED", answer)
         elif step == "gone":
             proc.send("GONE", proc.last.get("DEAD", b""))
         elif step == "raw":
             command, body = argv.pop(0), bytes.fromhex(argv.pop(0))
             proc.send(command, body)
+        elif step == "sh":
+            sys.stdout.flush()
+            subprocess.call(argv.pop(0), shell=True)
         else:
             sys.exit("pfproc.py: unknown step " + step)
     # Let the last answers leave before the socket closes

@@ -1,8 +1,9 @@
 #!/bin/sh
 # The retry node against a fake proc (tests/pfproc.py): FAILED answered
 # TAKEN, re-injection after the backoff with the next attempt, dead letters
-# at max-attempts (DEAD until GONE), the dlq commands, and a kill -9 of the
-# retry node between TAKEN and the re-injection.
+# at max-attempts (DEAD until GONE), the dlq commands, replays with tickets
+# (several in flight, resent, answered twice, across a kill -9), and a
+# kill -9 of the retry node between TAKEN and the re-injection.
 . "$(dirname "$0")/lib.sh"
 
 pfproc () { "$PYTHON3" "$top_srcdir/tests/pfproc.py" "$CFG" "$@"; }
@@ -72,11 +73,16 @@ is "$(cat "$T/err")" "pushfabric: no dead letter 'nope'" "with one line naming i
 pf dlq replay nope 2>/dev/null; is $? 1 "dlq replay of an unknown id exits 1"
 
 pf dlq replay m-3 >"$T/out"; ok $? "dlq replay exits 0"
+n3=$(sql "$DB" "SELECT number FROM dead WHERE name = 'm-3'")
 line=$(pfproc expect REINJECT 8000 reinjected)
-is "$(field seq "$line") $(field attempt "$line") $(field id "$line") $(field payload "$line")" \
-   "0 1 m-3 poison" "a replay is a REINJECT with seq 0 and attempt 1"
+is "$(field attempt "$line") $(field id "$line") $(field payload "$line") $(field replay "$line")" \
+   "1 m-3 poison $n3" "a replay is a REINJECT of attempt 1 whose seq is a ticket with the dead letter's number"
+"$PYTHON3" -c 'import sys; a, n = int(sys.argv[1]), int(sys.argv[2]); assert n > 0 and a == (1 << 63) | n' \
+    "$(field seq "$line")" "$n3" 2>/dev/null
+ok $? "the ticket is the top bit with the number (seq=$(field seq "$line") number=$n3)"
 wait_for 5 sh -c "! $PUSHFABRIC dlq list | grep -q m-3"
-ok $? "the dead letter leaves the store once the proc answered REINJECTED"
+ok $? "the dead letter leaves the store once the proc answered REINJECTED with its ticket"
+is "$(grep -c "dead letter replayed number=$n3 " "$T/r1.log")" 1 "the retry node logs the replay once"
 
 pfproc fail 4 3 m-4 x expect TAKEN expect DEAD gone >/dev/null
 pfproc fail 6 3 m-6 keep expect TAKEN expect DEAD gone >/dev/null
@@ -94,6 +100,45 @@ line=$(pfproc expect REINJECT 8000 reinjected)
 is "$(field seq "$line") $(field attempt "$line") $(field payload "$line")" "5 2 survivor" \
    "after kill -9 and restart the re-injection still comes"
 pf dlq list | grep -q "^m-6 "; ok $? "dead letters survive the kill"
+
+# ---- Replays in flight together, each answered by its ticket ----------------
+pfproc fail 7 3 m-7 seven expect TAKEN expect DEAD gone >/dev/null
+pfproc fail 8 3 m-8 eight expect TAKEN expect DEAD gone >/dev/null
+n7=$(sql "$DB" "SELECT number FROM dead WHERE name = 'm-7'")
+n8=$(sql "$DB" "SELECT number FROM dead WHERE name = 'm-8'")
+# GONE of an unknown seq first, so that the retry node sees the fake proc
+# connected; m-7's answer is withheld once, then given twice
+pfproc raw GONE 00000000000003e7 \
+       sh "$PUSHFABRIC dlq replay m-7 >/dev/null" sh "$PUSHFABRIC dlq replay m-8 >/dev/null" \
+       expect-n REINJECT 2 reinjected-id m-8 \
+       expect REINJECT 6000 reinjected reinjected none REINJECT 4000 >"$T/out"
+is "$(sed -n 1,2p "$T/out" | while read -r l; do field replay "$l"; done | sort | tr '\n' ' ')" \
+   "$(printf '%s\n' "$n7" "$n8" | sort | tr '\n' ' ')" \
+   "two replays are in flight to one proc at once, each with its own ticket" \
+   || sed 's/^/#   /' "$T/out"
+line=$(sed -n 3p "$T/out")
+is "$(field replay "$line") $(field id "$line") $(sed -n 4p "$T/out")" "$n7 m-7 NONE REINJECT" \
+   "the unanswered one is sent again with the same ticket, and no more once answered"
+dlq=$(pf dlq list)
+! echo "$dlq" | grep -q "^m-[78] "; ok $? "both dead letters leave the store"
+echo "$dlq" | grep -q "^m-6 "; ok $? "a repeated answer removes no other dead letter"
+is "$(grep -c "dead letter replayed number=$n7 " "$T/r1.log") $(grep -c "dead letter replayed number=$n8 " "$T/r1.log")" \
+   "1 1" "each replay is taken as answered once"
+is "$(sed -n "s/.*dead letter replayed number=\($n7\|$n8\) .*/\1/p" "$T/r1.log" | tr '\n' ' ')" \
+   "$n8 $n7 " "m-8 was answered first, while m-7 still waited"
+
+# ---- kill -9 with a replay in flight ----------------------------------------
+pfproc fail 9 3 m-9 nine expect TAKEN expect DEAD gone >/dev/null
+n9=$(sql "$DB" "SELECT number FROM dead WHERE name = 'm-9'")
+pf dlq replay m-9 >/dev/null
+before=$(pfproc expect REINJECT 8000)
+node_kill r1
+node_start retry r1 || exit 1
+after=$(pfproc expect REINJECT 8000 reinjected)
+is "$(field seq "$after") $(field replay "$after") $(field id "$after")" \
+   "$(field seq "$before") $n9 m-9" "after kill -9 and restart the replay is sent again with the same ticket"
+wait_for 5 sh -c "! $PUSHFABRIC dlq list | grep -q '^m-9 '"
+ok $? "and its answer removes the dead letter"
 
 # ---- Purge all, stop, unreachable -------------------------------------------
 is "$(pf dlq purge --all)" "purged 1 dead letter" "dlq purge --all"

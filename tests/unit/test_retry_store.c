@@ -156,6 +156,22 @@ main (void)
     is_int (pf_retry_store_dead_count (store), 0, "purge of all empties the store");
     pf_retry_store_destroy (&store);
 
+    //  Replay tickets are made of the numbers: a database made afresh must
+    //  not number its dead letters as an earlier one did
+    int64_t firsts [2] = { 0, 0 };
+    for (int round = 0; round < 2; round++) {
+        char *fresh = zsys_sprintf ("%s/fresh-%d.db", dir, round);
+        store = pf_retry_store_new (fresh, &error);
+        free (fresh);
+        pf_retry_store_begin (store);
+        firsts [round] = pf_retry_store_dead_add (store, &one, 1700000004);
+        pf_retry_store_commit (store);
+        pf_retry_store_destroy (&store);
+    }
+    ok (firsts [0] > 0 && firsts [1] > 0 && firsts [0] != firsts [1]
+        && firsts [0] <= (int64_t) 1 << 62 && firsts [1] <= (int64_t) 1 << 62,
+        "a new database starts its dead-letter numbers at a random point below 2^62");
+
     //  JSON text for the dead-letter listing
     pf_buf_t buf = { 0 };
     pf_json_put_string (&buf, "a\"b\\c\n\x01", 7);
