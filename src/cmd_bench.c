@@ -2,17 +2,19 @@
 //  fabric (its own, started here as child processes, or one given with -c)
 //  and report accepted/s and accept latency next to a baseline measured in
 //  the same run: a plain libzmq CURVE DEALER-to-ROUTER loop in this process.
+//  With --workers, worker threads (pf_worker_t) answer DONE at once, for
+//  done/s, the backlog and the end-to-end latency (push to DONE).
 //
 //  Threads: the main thread starts and stops the nodes, and waits; each
-//  producer (pf_producer_t) and each baseline client and server has a
-//  thread of its own. Only the main thread exits: the others report their
-//  errors in their results, so no socket is open in another thread when
-//  exit runs czmq's shutdown.
+//  producer (pf_producer_t), each worker (pf_worker_t) and each baseline
+//  client and server has a thread of its own. Only the main thread exits:
+//  the others report their errors in their results, so no socket is open in
+//  another thread when exit runs czmq's shutdown.
 //
-//  Workers are not run yet (delivery to workers is not there yet): done/s
-//  and end-to-end latency stay empty. They go where s_bench_t.workers is
-//  used: start the workers after the nodes, count DONEs by id into a second
-//  histogram (push time to DONE) and fill done_per_s and e2e_*.
+//  End-to-end latency: each payload starts with the producer's send time
+//  (monotonic microseconds, 8 bytes big-endian), taken when the message
+//  enters the producer's window; the worker that handles it records its own
+//  clock less that stamp. Producers and workers share this process's clock.
 
 #include "cmd.h"
 #include <dirent.h>
@@ -26,6 +28,7 @@
 static const char *s_usage =
     "usage: pushfabric bench [-c FILE] [--producers N] [--window W] [--size S] "
     "[--count C | --seconds T] [--single] [--dup-share F] [--sync normal|full] "
+    "[--workers N [--worker-batch B] [--worker-credit C]] [--prefill N] [--restart-proc] "
     "[--no-baseline] [--json]\n"
     "\n"
     "Measures how fast a fabric accepts messages: N producer threads, each keeping\n"
@@ -34,7 +37,8 @@ static const char *s_usage =
     "latency from push to verdict, next to a baseline measured in the same run with\n"
     "the same N, W and S: a plain libzmq CURVE DEALER-to-ROUTER loop that answers\n"
     "every message with a one-frame ack. Also reports each process's CPU time and\n"
-    "peak memory.\n"
+    "peak memory. With --workers, worker threads answer DONE at once: bench then\n"
+    "reports done/s, the backlog and the latency from push to DONE.\n"
     "\n"
     "Without -c, bench writes a fabric of its own into a temporary folder (under\n"
     "$TMPDIR, else /tmp) on free ports, starts its nodes, and stops them and removes\n"
@@ -51,16 +55,22 @@ static const char *s_usage =
     "  --single            one PUSH per message instead of PUSHB batches\n"
     "  --dup-share F       fraction 0 to 1 of pushes that resend an accepted id (default 0)\n"
     "  --sync normal|full  the procs' synchronous setting (own fabric only)\n"
+    "  --workers N         worker threads answering DONE at once (default 0); needs S >= 8\n"
+    "  --worker-batch B    records per delivery batch of each worker (default 100)\n"
+    "  --worker-credit C   deliveries each worker holds per proc (default 1000)\n"
+    "  --prefill N         push N messages (batch form) before the measurement, so that\n"
+    "                      N ids are inside the dedupe window (default 0)\n"
+    "  --restart-proc      after the measurement, restart proc p1 and time it until\n"
+    "                      ready (own fabric only)\n"
     "  --no-baseline       skip the baseline\n"
     "  --json              print one JSON object instead of a table\n"
     "  -v, --verbose       log more\n"
     "  -h, --help          print this help\n";
 
-//  Node roles, in start order; they stop in the reverse order. Retry nodes
-//  are not started: without workers no delivery fails. Add "retry" (after
-//  "proc") together with the workers.
-static const char *s_roles [] = { "proc", "edge" };
-#define S_ROLES (sizeof s_roles / sizeof s_roles [0])
+//  Node roles, in start order; they stop in the reverse order, as `up` does.
+//  The retry node runs only with workers: without them no delivery fails.
+static const char *s_roles_plain [] = { "proc", "edge" };
+static const char *s_roles_workers [] = { "retry", "proc", "edge" };
 
 #define S_PRODUCERS_MAX     256
 #define S_READY_TIMEOUT_MS  30000   //  for every node's "ready" line
@@ -72,6 +82,13 @@ static const char *s_roles [] = { "proc", "edge" };
 #define S_STALL_TIMEOUT_MS  10000   //  baseline: no ack for this long is an error
 #define S_DUP_POOL          4096    //  accepted ids kept per producer for --dup-share
 #define S_ACK_SIZE          36      //  baseline ack: as long as a UUID
+#define S_WORKERS_MAX       256
+#define S_STAMP_SIZE        8       //  the send time at the head of each payload
+#define S_PREFILL_WINDOW    1000    //  at least this many prefill pushes in flight
+#define S_SETTLE_TIMEOUT_MS 300000  //  for the backlog to drain before measuring
+#define S_DRAIN_TIMEOUT_MS  120000  //  for the measured messages to be done, after
+#define S_STALL_DONE_MS     20000   //  workers: no DONE for this long with a backlog
+#define S_RESTART_TIMEOUT_MS 600000 //  --restart-proc: for p1's ready line
 
 //  ---- Parameters and results ---------------------------------------------------
 
@@ -87,7 +104,11 @@ typedef struct {
     const char *sync;           //  own fabric: "normal" or "full"
     bool baseline;
     bool json;
-    size_t workers;             //  always 0: workers are not yet available
+    size_t workers;             //  worker threads; 0: none
+    size_t worker_batch;        //  records per DELIVERB
+    size_t worker_credit;       //  deliveries held per proc
+    uint64_t prefill;           //  messages pushed before the measurement
+    bool restart_proc;          //  restart p1 after the measurement
 } s_params_t;
 
 //  One run's figures, of the fabric or of the baseline
@@ -99,7 +120,26 @@ typedef struct {
     double seconds;             //  wall time of the measurement
     pf_hist_t *latency;         //  accept latency, usecs
     double cpu_s;               //  this process's CPU time meanwhile
+    //  With workers (fabric only)
+    uint64_t done;              //  DONEs answered during the measurement
+    double done_seconds;        //  from the start until done was counted
+    int64_t backlog_start;      //  accepted and not yet done, at the start
+    int64_t backlog_end;        //  and at the end of the measurement
+    double drain_s;             //  from the end until every message was done; NAN: not
+    uint64_t redelivered;       //  deliveries with attempt > 1
+    pf_hist_t *e2e;             //  push to DONE, usecs, of the measured messages
+    //  --prefill
+    double prefill_s;           //  wall time of the prefill
 } s_result_t;
+
+//  --restart-proc
+typedef struct {
+    const char *label;          //  "proc/p1"; NULL: not done
+    double stop_s;              //  from SIGTERM until it exited
+    double ready_s;             //  from its start until its ready line
+    int64_t remembered;         //  ids it remembers, from its store-open line; -1 unknown
+    long peak_rss_kb;           //  its VmHWM once ready
+} s_restart_t;
 
 //  A node we started
 typedef struct {
@@ -118,6 +158,9 @@ typedef struct {
 //  Our own fabric; a static so that an exit anywhere stops its nodes
 typedef struct {
     char *dir;                  //  the temporary folder, removed at the end
+    char *config_path;          //  its fabric.cfg
+    const char **roles;         //  in start order
+    size_t role_count;
     s_node_t *nodes;
     size_t count;
 } s_fabric_t;
@@ -256,18 +299,38 @@ s_last_line (const char *path)
     return strdup (last);
 }
 
-static bool
-s_log_says_ready (const char *path)
+//  The first line of a node's log from byte offset on that holds needle, or
+//  NULL (caller frees).
+static char *
+s_log_find (const char *path, long offset, const char *needle)
 {
     FILE *file = fopen (path, "r");
     if (!file)
-        return false;
+        return NULL;
     char line [512];
-    bool ready = false;
-    while (!ready && fgets (line, sizeof line, file))
-        ready = strstr (line, " ready ") != NULL;
+    char *found = NULL;
+    if (fseek (file, offset, SEEK_SET) == 0)
+        while (!found && fgets (line, sizeof line, file))
+            if (strstr (line, needle))
+                found = strdup (line);
     fclose (file);
-    return ready;
+    return found;
+}
+
+static bool
+s_log_says_ready (const char *path, long offset)
+{
+    char *line = s_log_find (path, offset, " ready ");
+    free (line);
+    return line != NULL;
+}
+
+//  The size of a file, 0 if it cannot be read.
+static long
+s_file_size (const char *path)
+{
+    struct stat info;
+    return stat (path, &info) == 0 ? (long) info.st_size : 0;
 }
 
 //  Stop every node still running: SIGTERM by role (edges first, so that what
@@ -275,16 +338,16 @@ s_log_says_ready (const char *path)
 static void
 s_fabric_stop (void)
 {
-    for (size_t role = S_ROLES; role-- > 0;) {
+    for (size_t role = s_fabric.role_count; role-- > 0;) {
         for (size_t index = 0; index < s_fabric.count; index++) {
             s_node_t *node = &s_fabric.nodes [index];
-            if (node->pid && streq (node->role, s_roles [role]))
+            if (node->pid && streq (node->role, s_fabric.roles [role]))
                 kill (node->pid, SIGTERM);
         }
         int64_t until = zclock_mono () + S_STOP_TIMEOUT_MS;
         for (size_t index = 0; index < s_fabric.count; index++) {
             s_node_t *node = &s_fabric.nodes [index];
-            if (!node->pid || !streq (node->role, s_roles [role]))
+            if (!node->pid || !streq (node->role, s_fabric.roles [role]))
                 continue;
             while (waitpid (node->pid, &node->status, WNOHANG) == 0) {
                 if (zclock_mono () > until) {
@@ -315,6 +378,7 @@ s_fabric_cleanup (void)
     }
     free (s_fabric.nodes);
     free (s_fabric.dir);
+    free (s_fabric.config_path);
     memset (&s_fabric, 0, sizeof s_fabric);
 }
 
@@ -388,9 +452,11 @@ s_fabric_start (const s_params_t *params)
     if (cmd_init_fabric (s_fabric.dir, base, &error))
         cmd_fatal ("%s", error);
     char *config_path = zsys_sprintf ("%s/fabric.cfg", s_fabric.dir);
+    s_fabric.config_path = strdup (config_path);
     s_set_proc_key (config_path, "synchronous", params->sync);
     //  Without workers every accepted message stays pending: let a long run
-    //  measure acceptance, not the backlog limit
+    //  measure acceptance, not the backlog limit. With workers the default
+    //  holds, as a real fabric has it
     if (params->workers == 0)
         s_set_proc_key (config_path, "max-pending", "1000000000");
     pf_config_t *config = cmd_load_config (config_path);
@@ -403,18 +469,26 @@ s_fabric_start (const s_params_t *params)
             cmd_fatal ("%s: cannot set %s to %s", config_path, key, params->sync);
     }
 
+    if (params->workers) {
+        s_fabric.roles = s_roles_workers;
+        s_fabric.role_count = sizeof s_roles_workers / sizeof s_roles_workers [0];
+    }
+    else {
+        s_fabric.roles = s_roles_plain;
+        s_fabric.role_count = sizeof s_roles_plain / sizeof s_roles_plain [0];
+    }
     size_t total = 0;
-    for (size_t role = 0; role < S_ROLES; role++)
-        total += zlistx_size (pf_config_nodes (config, s_roles [role]));
+    for (size_t role = 0; role < s_fabric.role_count; role++)
+        total += zlistx_size (pf_config_nodes (config, s_fabric.roles [role]));
     s_fabric.nodes = (s_node_t *) zmalloc (total * sizeof (s_node_t));
-    for (size_t role = 0; role < S_ROLES; role++) {
-        zlistx_t *names = pf_config_nodes (config, s_roles [role]);
+    for (size_t role = 0; role < s_fabric.role_count; role++) {
+        zlistx_t *names = pf_config_nodes (config, s_fabric.roles [role]);
         for (const char *name = (const char *) zlistx_first (names); name;
              name = (const char *) zlistx_next (names)) {
             s_node_t *node = &s_fabric.nodes [s_fabric.count++];
-            node->role = s_roles [role];
+            node->role = s_fabric.roles [role];
             node->name = strdup (name);
-            node->label = zsys_sprintf ("%s/%s", s_roles [role], name);
+            node->label = zsys_sprintf ("%s/%s", s_fabric.roles [role], name);
             node->log_path = zsys_sprintf ("%s/%s.log", s_fabric.dir, name);
             s_spawn (node, config_path);
         }
@@ -430,7 +504,7 @@ s_fabric_start (const s_params_t *params)
             s_node_t *node = &s_fabric.nodes [index];
             if (node->ready)
                 continue;
-            if (s_log_says_ready (node->log_path)) {
+            if (s_log_says_ready (node->log_path, 0)) {
                 node->ready = true;
                 ready++;
                 continue;
@@ -451,19 +525,54 @@ s_fabric_start (const s_params_t *params)
 
 //  ---- Producers ------------------------------------------------------------------
 
-//  What a producer thread needs to connect
+//  What the producer and worker threads need to connect
 typedef struct {
     char *endpoint;             //  the edge's frontend
     char *edge;                 //  its name, for messages
     char *server_public;        //  its public key, Z85
     char *cert_path;            //  our key pair
+    pf_worker_proc_t *procs;    //  every proc's workers endpoint and public key (owned)
+    size_t proc_count;
+    char *worker_cert_path;     //  the workers' key pair
+    int heartbeat_ms;           //  for the workers: a third of the shortest heartbeat-timeout
 } s_target_t;
+
+//  Monotonic microseconds: the clock of the payload stamps, shared by the
+//  producer and worker threads of this process
+static int64_t
+s_mono_us (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    return (int64_t) now.tv_sec * 1000000 + now.tv_nsec / 1000;
+}
+
+static void
+s_stamp_put (byte *payload, int64_t value)
+{
+    uint64_t bits = (uint64_t) value;
+    for (int index = S_STAMP_SIZE - 1; index >= 0; index--) {
+        payload [index] = (byte) bits;
+        bits >>= 8;
+    }
+}
+
+static int64_t
+s_stamp_get (const byte *payload)
+{
+    uint64_t bits = 0;
+    for (int index = 0; index < S_STAMP_SIZE; index++)
+        bits = bits << 8 | payload [index];
+    return (int64_t) bits;
+}
 
 //  The start line of the threads of one measurement
 typedef struct {
+    pthread_barrier_t prefill_ready;    //  --prefill: every thread connected
+    pthread_barrier_t prefill_go;       //  the main thread has taken the prefill start
     pthread_barrier_t ready;    //  every thread warmed up; the main thread too
     pthread_barrier_t go;       //  the main thread has taken the start time
-    volatile bool abort;        //  set before go: don't measure, just leave
+    volatile bool abort;        //  set before a go: don't go on, just leave
     int64_t deadline;           //  usecs, by time; else 0
 } s_start_t;
 
@@ -476,7 +585,11 @@ typedef struct {
     bool measuring;             //  past the warm-up
     char (*pool) [37];          //  accepted ids, for --dup-share
     size_t pool_size;
-    uint64_t answered;          //  final verdicts, warm-up included
+    uint64_t answered;          //  final verdicts, warm-up and prefill included
+    uint64_t accepted_total;    //  ACKs, warm-up and prefill included
+    uint64_t unmeasured_lost;   //  NACK or 'E' in the warm-up or the prefill
+    uint64_t prefill;           //  this producer's share of --prefill
+    int64_t prefill_finished;   //  usecs, when its last prefill verdict came
     s_result_t result;
     int64_t finished;           //  usecs, when the last verdict came
     char *error;                //  why it failed, one line
@@ -506,14 +619,20 @@ s_on_verdict (const pf_producer_verdict_t *verdict, void *arg)
     s_producer_t *self = (s_producer_t *) arg;
     self->answered++;
     bool accepted = verdict->status == 'A' || verdict->status == 'D';
+    if (verdict->status == 'A')
+        self->accepted_total++;
     if (accepted && self->pool) {
         //  Keep S_DUP_POOL accepted ids; a newer one replaces a random one
         size_t slot = self->pool_size < S_DUP_POOL ? self->pool_size++
                                                    : s_random (&self->seed) % S_DUP_POOL;
         snprintf (self->pool [slot], sizeof self->pool [slot], "%s", verdict->id);
     }
-    if (!self->measuring)
+    if (!self->measuring) {
+        if (!accepted && self->unmeasured_lost++ == 0)
+            pf_warning ("bench message '%s' not accepted before the measurement: %c %s %s",
+                        verdict->id, verdict->status, verdict->reason, verdict->text);
         return;
+    }
     if (verdict->status == 'A')
         self->result.accepted++;
     else
@@ -531,14 +650,19 @@ s_on_verdict (const pf_producer_verdict_t *verdict, void *arg)
         pf_hist_record (self->result.latency, verdict->latency_us);
 }
 
-//  Push one message: a fresh id, or with --dup-share's odds an accepted
-//  one. The key is the id's last 12 hex digits: random per message, so
-//  every partition is used, and the same on a resend, as the protocol asks.
+//  Push one message: a fresh id, or (unless fresh) with --dup-share's odds
+//  an accepted one. The key is the id's last 12 hex digits: random per
+//  message, so every partition is used, and the same on a resend, as the
+//  protocol asks. A payload of S_STAMP_SIZE bytes or more starts with the
+//  send time, taken once the window has room: the wait for the window is
+//  no more part of the end-to-end latency than of the accept latency.
 static int
-s_push (s_producer_t *self, pf_producer_t *producer, const byte *payload)
+s_push (s_producer_t *self, pf_producer_t *producer, size_t window, byte *payload,
+        bool fresh)
 {
     char id [37];
-    if (self->pool && self->pool_size && s_uniform (&self->seed) < self->params->dup_share) {
+    if (!fresh && self->pool && self->pool_size
+    &&  s_uniform (&self->seed) < self->params->dup_share) {
         //  Taken out of the pool until its verdict, so it is never in flight twice
         size_t slot = s_random (&self->seed) % self->pool_size;
         memcpy (id, self->pool [slot], sizeof id);
@@ -546,19 +670,31 @@ s_push (s_producer_t *self, pf_producer_t *producer, const byte *payload)
     }
     else
         pf_producer_uuid (id);
+    if (self->params->size >= S_STAMP_SIZE) {
+        while (pf_producer_pending (producer) >= window)
+            if (pf_producer_poll (producer, 100) == -1)
+                return -1;
+        s_stamp_put (payload, s_mono_us ());
+    }
     return pf_producer_push (producer, id, "bench", id + 24, 12, payload,
                              self->params->size, NULL);
+}
+
+static char *
+s_push_error (void)
+{
+    return errno == EINTR ? strdup ("interrupted")
+                          : zsys_sprintf ("cannot push: %s", strerror (errno));
 }
 
 //  Push the warm-up messages and wait for their verdicts: the connection is
 //  up, and every proc reachable, before the clock starts.
 static void
-s_warm_up (s_producer_t *self, pf_producer_t *producer, const byte *payload)
+s_warm_up (s_producer_t *self, pf_producer_t *producer, byte *payload)
 {
     for (int index = 0; index < S_WARMUP_MESSAGES && !self->error; index++)
-        if (s_push (self, producer, payload) == -1)
-            self->error = errno == EINTR ? strdup ("interrupted")
-                        : zsys_sprintf ("cannot push: %s", strerror (errno));
+        if (s_push (self, producer, self->params->window, payload, false) == -1)
+            self->error = s_push_error ();
     if (!self->error && zsys_interrupted)
         self->error = strdup ("interrupted");
     if (!self->error && pf_producer_flush (producer, S_WARMUP_TIMEOUT_MS) == -1)
@@ -567,6 +703,21 @@ s_warm_up (s_producer_t *self, pf_producer_t *producer, const byte *payload)
                                     "allowed?", self->target->edge, self->target->endpoint,
                                     self->answered, S_WARMUP_MESSAGES,
                                     S_WARMUP_TIMEOUT_MS / 1000);
+}
+
+//  Push this producer's share of --prefill, fresh ids only, and wait for
+//  every verdict.
+static void
+s_prefill (s_producer_t *self, pf_producer_t *producer, size_t window, byte *payload)
+{
+    for (uint64_t index = 0; index < self->prefill && !self->error; index++)
+        if (s_push (self, producer, window, payload, true) == -1)
+            self->error = s_push_error ();
+    if (!self->error && pf_producer_flush (producer, S_FLUSH_TIMEOUT_MS) == -1)
+        self->error = zsys_sprintf ("prefill: %zu messages without a verdict %d s after "
+                                    "the last push", pf_producer_pending (producer),
+                                    S_FLUSH_TIMEOUT_MS / 1000);
+    self->prefill_finished = zclock_usecs ();
 }
 
 static void *
@@ -587,9 +738,26 @@ s_producer_run (void *arg)
         .on_verdict = s_on_verdict,
         .arg = self
     };
-    pf_producer_t *producer = pf_producer_new (&options, &self->error);
-    if (producer)
-        s_warm_up (self, producer, payload);
+    if (params->prefill) {
+        //  The prefill is in the batch form, with a window of at least
+        //  S_PREFILL_WINDOW, on a connection of its own
+        pf_producer_options_t prefill_options = options;
+        prefill_options.window = params->window > S_PREFILL_WINDOW ? params->window
+                                                                   : S_PREFILL_WINDOW;
+        prefill_options.single = false;
+        pf_producer_t *prefill = pf_producer_new (&prefill_options, &self->error);
+        pthread_barrier_wait (&self->start->prefill_ready);
+        pthread_barrier_wait (&self->start->prefill_go);
+        if (prefill && !self->start->abort)
+            s_prefill (self, prefill, prefill_options.window, payload);
+        pf_producer_destroy (&prefill);
+    }
+    pf_producer_t *producer = NULL;
+    if (!self->error && !self->start->abort) {
+        producer = pf_producer_new (&options, &self->error);
+        if (producer)
+            s_warm_up (self, producer, payload);
+    }
 
     pthread_barrier_wait (&self->start->ready);
     pthread_barrier_wait (&self->start->go);
@@ -600,9 +768,8 @@ s_producer_run (void *arg)
             if (params->count ? pushed >= params->count
                               : zclock_usecs () >= self->start->deadline)
                 break;
-            if (s_push (self, producer, payload) == -1) {
-                self->error = errno == EINTR ? strdup ("interrupted")
-                            : zsys_sprintf ("cannot push: %s", strerror (errno));
+            if (s_push (self, producer, params->window, payload, false) == -1) {
+                self->error = s_push_error ();
                 break;
             }
         }
@@ -618,14 +785,213 @@ s_producer_run (void *arg)
     return NULL;
 }
 
-//  Run the producers against target; fills result. Returns NULL, or why it
-//  failed (caller frees). node CPU is sampled at the start and the end.
+//  ---- Workers ------------------------------------------------------------------------
+
+typedef struct _s_crew_t s_crew_t;
+
+//  One worker thread. done and failed are read by the main thread while the
+//  worker runs: atomic.
+typedef struct {
+    s_crew_t *crew;
+    pthread_t thread;
+    uint64_t done;              //  DONEs answered (atomic)
+    uint64_t redelivered;       //  of them, deliveries with attempt > 1
+    pf_hist_t *e2e;             //  push to DONE, of messages pushed since measure_from
+    char *error;                //  why it stopped, one line
+    int failed;                 //  error is set (atomic)
+} s_worker_t;
+
+//  The worker threads
+struct _s_crew_t {
+    const s_params_t *params;
+    const s_target_t *target;
+    s_worker_t *workers;
+    size_t count;
+    int64_t measure_from;       //  s_mono_us when the measurement started; 0 before (atomic)
+    int stop;                   //  (atomic)
+};
+
+//  Answer DONE at once; record the end-to-end latency of a measured message.
+static int
+s_on_delivery (const pf_delivery_t *delivery, void *arg, char *reason, size_t reason_size)
+{
+    s_worker_t *self = (s_worker_t *) arg;
+    (void) reason;
+    (void) reason_size;
+    if (delivery->payload_size >= S_STAMP_SIZE) {
+        int64_t now = s_mono_us ();
+        int64_t stamp = s_stamp_get ((const byte *) delivery->payload);
+        int64_t from = __atomic_load_n (&self->crew->measure_from, __ATOMIC_ACQUIRE);
+        if (from && stamp >= from && stamp <= now)
+            pf_hist_record (self->e2e, now - stamp);
+    }
+    if (delivery->attempt > 1)
+        self->redelivered++;
+    __atomic_fetch_add (&self->done, 1, __ATOMIC_RELAXED);
+    return 0;
+}
+
+static void *
+s_worker_run (void *arg)
+{
+    s_worker_t *self = (s_worker_t *) arg;
+    s_crew_t *crew = self->crew;
+    pf_worker_options_t options = {
+        .procs = crew->target->procs,
+        .proc_count = crew->target->proc_count,
+        .cert_path = crew->target->worker_cert_path,
+        .topics = "bench",
+        .credit = crew->params->worker_credit,
+        .batch_size = crew->params->worker_batch,
+        .heartbeat_ms = crew->target->heartbeat_ms,
+        .handler = s_on_delivery,
+        .arg = self
+    };
+    char *error = NULL;
+    pf_worker_t *worker = pf_worker_new (&options, &error);
+    if (!worker) {
+        self->error = zsys_sprintf ("worker: %s", error);
+        free (error);
+    }
+    while (worker && !__atomic_load_n (&crew->stop, __ATOMIC_ACQUIRE))
+        if (pf_worker_run (worker, 100) == -1) {
+            self->error = errno == EINTR ? strdup ("interrupted")
+                        : zsys_sprintf ("worker stopped: %s", strerror (errno));
+            break;
+        }
+    pf_worker_destroy (&worker);
+    if (self->error)
+        __atomic_store_n (&self->failed, 1, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+static s_crew_t *
+s_crew_start (const s_params_t *params, const s_target_t *target)
+{
+    s_crew_t *self = (s_crew_t *) zmalloc (sizeof (s_crew_t));
+    self->params = params;
+    self->target = target;
+    self->count = params->workers;
+    self->workers = (s_worker_t *) zmalloc (self->count * sizeof (s_worker_t));
+    for (size_t index = 0; index < self->count; index++) {
+        s_worker_t *worker = &self->workers [index];
+        worker->crew = self;
+        worker->e2e = pf_hist_new ();
+        int rc = pthread_create (&worker->thread, NULL, s_worker_run, worker);
+        assert (rc == 0);
+    }
+    return self;
+}
+
+//  DONEs answered so far by every worker
+static uint64_t
+s_crew_done (s_crew_t *self)
+{
+    uint64_t done = 0;
+    for (size_t index = 0; index < self->count; index++)
+        done += __atomic_load_n (&self->workers [index].done, __ATOMIC_RELAXED);
+    return done;
+}
+
+//  Why a worker stopped, or NULL while they all run (borrowed)
+static const char *
+s_crew_failure (s_crew_t *self)
+{
+    for (size_t index = 0; index < self->count; index++)
+        if (__atomic_load_n (&self->workers [index].failed, __ATOMIC_ACQUIRE))
+            return self->workers [index].error;
+    return NULL;
+}
+
+//  Stop and join the workers, add their end-to-end latencies and
+//  redeliveries to result, and destroy the crew. Returns NULL, or why a
+//  worker failed (caller frees).
 static char *
-s_measure_fabric (const s_params_t *params, const s_target_t *target, s_result_t *result)
+s_crew_stop (s_crew_t **self_p, s_result_t *result)
+{
+    s_crew_t *self = *self_p;
+    if (!self)
+        return NULL;
+    __atomic_store_n (&self->stop, 1, __ATOMIC_RELEASE);
+    char *error = NULL;
+    for (size_t index = 0; index < self->count; index++) {
+        s_worker_t *worker = &self->workers [index];
+        pthread_join (worker->thread, NULL);
+        if (worker->error && !error)
+            error = worker->error;
+        else
+            free (worker->error);
+        pf_hist_merge (result->e2e, worker->e2e);
+        pf_hist_destroy (&worker->e2e);
+        result->redelivered += worker->redelivered;
+    }
+    free (self->workers);
+    free (self);
+    *self_p = NULL;
+    return error;
+}
+
+//  Wait until the workers have answered DONE as often as accepted (the
+//  producers' ACKs), for at most timeout_ms. Returns 0, 1 if the time ran
+//  out, or -1 with *error (caller frees) if a worker failed, none answered
+//  anything for S_STALL_DONE_MS, or we were interrupted.
+static int
+s_crew_wait_done (s_crew_t *self, uint64_t accepted, int timeout_ms, char **error)
+{
+    int64_t now = zclock_mono ();
+    int64_t until = now + timeout_ms;
+    int64_t progressed = now;
+    uint64_t last = s_crew_done (self);
+    while (true) {
+        uint64_t done = s_crew_done (self);
+        if (done >= accepted)
+            return 0;
+        const char *failure = s_crew_failure (self);
+        if (failure) {
+            *error = strdup (failure);
+            return -1;
+        }
+        if (zsys_interrupted) {
+            *error = strdup ("interrupted");
+            return -1;
+        }
+        now = zclock_mono ();
+        if (done != last) {
+            last = done;
+            progressed = now;
+        }
+        else
+        if (now - progressed >= S_STALL_DONE_MS) {
+            *error = zsys_sprintf ("the workers answered no delivery for %d s, with %" PRIu64
+                                   " messages accepted and not done: is the key '%s' "
+                                   "allowed, and does any other worker take topic bench?",
+                                   S_STALL_DONE_MS / 1000, accepted - done,
+                                   self->target->worker_cert_path);
+            return -1;
+        }
+        if (now >= until)
+            return 1;
+        zclock_sleep (2);
+    }
+}
+
+//  ---- Measurement ----------------------------------------------------------------
+
+//  Run the producers against target, with the workers of crew (or none);
+//  fills result. Returns NULL, or why it failed (caller frees). node CPU is
+//  sampled at the start and the end.
+static char *
+s_measure_fabric (const s_params_t *params, const s_target_t *target, s_crew_t *crew,
+                  s_result_t *result)
 {
     s_start_t start = { 0 };
-    pthread_barrier_init (&start.ready, NULL, (unsigned) params->producers + 1);
-    pthread_barrier_init (&start.go, NULL, (unsigned) params->producers + 1);
+    unsigned parties = (unsigned) params->producers + 1;
+    if (params->prefill) {
+        pthread_barrier_init (&start.prefill_ready, NULL, parties);
+        pthread_barrier_init (&start.prefill_go, NULL, parties);
+    }
+    pthread_barrier_init (&start.ready, NULL, parties);
+    pthread_barrier_init (&start.go, NULL, parties);
     s_producer_t *producers = (s_producer_t *) zmalloc (params->producers
                                                         * sizeof (s_producer_t));
     for (size_t index = 0; index < params->producers; index++) {
@@ -633,25 +999,68 @@ s_measure_fabric (const s_params_t *params, const s_target_t *target, s_result_t
         producer->params = params;
         producer->target = target;
         producer->start = &start;
+        producer->prefill = params->prefill / params->producers
+                          + (index < params->prefill % params->producers ? 1 : 0);
         randombytes_buf (&producer->seed, sizeof producer->seed);
         producer->seed |= 1;
         producer->result.latency = pf_hist_new ();
         int rc = pthread_create (&producer->thread, NULL, s_producer_run, producer);
         assert (rc == 0);
     }
+    char *error = NULL;
+    int64_t prefill_started = 0;
+    if (params->prefill) {
+        pthread_barrier_wait (&start.prefill_ready);
+        for (size_t index = 0; index < params->producers; index++)
+            if (producers [index].error)
+                start.abort = true;
+        if (!start.abort)
+            pf_info ("prefill: pushing %" PRIu64 " messages", params->prefill);
+        prefill_started = zclock_usecs ();
+        pthread_barrier_wait (&start.prefill_go);
+    }
     pthread_barrier_wait (&start.ready);
-    for (size_t index = 0; index < params->producers; index++)
-        if (producers [index].error)
+    uint64_t accepted_before = 0, lost_before = 0;
+    int64_t prefill_finished = prefill_started;
+    for (size_t index = 0; index < params->producers; index++) {
+        s_producer_t *producer = &producers [index];
+        if (producer->error)
             start.abort = true;
+        accepted_before += producer->accepted_total;
+        lost_before += producer->unmeasured_lost;
+        if (producer->prefill_finished > prefill_finished)
+            prefill_finished = producer->prefill_finished;
+    }
+    result->prefill_s = (double) (prefill_finished - prefill_started) / 1e6;
+    if (lost_before && !start.abort) {
+        error = zsys_sprintf ("%" PRIu64 " messages of the warm-up or the prefill were not "
+                              "accepted", lost_before);
+        start.abort = true;
+    }
+    //  With workers, the measurement starts from an empty backlog: what the
+    //  warm-up and the prefill left is done first
+    if (crew && !start.abort) {
+        int rc = s_crew_wait_done (crew, accepted_before, S_SETTLE_TIMEOUT_MS, &error);
+        if (rc == -1)
+            start.abort = true;
+        else
+        if (rc == 1)
+            pf_warning ("the backlog of the warm-up and the prefill was not done within "
+                        "%d s: measuring anyway", S_SETTLE_TIMEOUT_MS / 1000);
+    }
+    uint64_t done_before = crew ? s_crew_done (crew) : 0;
+    result->backlog_start = (int64_t) (accepted_before - done_before);
     for (size_t index = 0; index < s_fabric.count; index++)
         s_fabric.nodes [index].cpu_start = s_cpu_seconds (s_fabric.nodes [index].pid);
     double cpu_start = s_cpu_seconds (0);
     int64_t started = zclock_usecs ();
     start.deadline = started + params->seconds * 1000000;
+    if (crew)
+        __atomic_store_n (&crew->measure_from, s_mono_us (), __ATOMIC_RELEASE);
     pthread_barrier_wait (&start.go);
 
-    char *error = NULL;
     int64_t finished = started;
+    uint64_t accepted_after = 0;
     for (size_t index = 0; index < params->producers; index++) {
         s_producer_t *producer = &producers [index];
         pthread_join (producer->thread, NULL);
@@ -661,6 +1070,7 @@ s_measure_fabric (const s_params_t *params, const s_target_t *target, s_result_t
             free (producer->error);
         if (producer->finished > finished)
             finished = producer->finished;
+        accepted_after += producer->accepted_total;
         result->accepted += producer->result.accepted;
         result->duplicates += producer->result.duplicates;
         result->refused += producer->result.refused;
@@ -668,17 +1078,107 @@ s_measure_fabric (const s_params_t *params, const s_target_t *target, s_result_t
         pf_hist_merge (result->latency, producer->result.latency);
         pf_hist_destroy (&producer->result.latency);
     }
+    uint64_t done_after = crew ? s_crew_done (crew) : 0;
+    int64_t counted = zclock_usecs ();
     result->seconds = (double) (finished - started) / 1e6;
+    result->done = done_after - done_before;
+    result->done_seconds = (double) (counted - started) / 1e6;
+    result->backlog_end = (int64_t) (accepted_after - done_after);
     result->cpu_s = s_cpu_seconds (0) - cpu_start;
     for (size_t index = 0; index < s_fabric.count; index++) {
         s_node_t *node = &s_fabric.nodes [index];
         node->cpu_s = s_cpu_seconds (node->pid) - node->cpu_start;
         node->peak_rss_kb = s_peak_rss_kb (node->pid);
     }
+    //  The end-to-end latency covers every measured message: let the
+    //  workers finish what the measurement left
+    result->drain_s = NAN;
+    if (crew && !error && !start.abort) {
+        int rc = s_crew_wait_done (crew, accepted_after, S_DRAIN_TIMEOUT_MS, &error);
+        if (rc == 0)
+            result->drain_s = (double) (zclock_usecs () - counted) / 1e6;
+        else
+        if (rc == 1)
+            pf_warning ("%" PRIu64 " messages not done %d s after the measurement: the "
+                        "end-to-end latency leaves them out",
+                        accepted_after - s_crew_done (crew), S_DRAIN_TIMEOUT_MS / 1000);
+    }
     free (producers);
+    if (params->prefill) {
+        pthread_barrier_destroy (&start.prefill_ready);
+        pthread_barrier_destroy (&start.prefill_go);
+    }
     pthread_barrier_destroy (&start.ready);
     pthread_barrier_destroy (&start.go);
     return error;
+}
+
+//  ---- Proc restart ---------------------------------------------------------------
+
+//  Stop the first proc (p1) with SIGTERM, start it again and time it until
+//  its ready line. Returns NULL, or why it failed (caller frees).
+static char *
+s_restart_proc (s_restart_t *restart)
+{
+    s_node_t *node = NULL;
+    for (size_t index = 0; index < s_fabric.count && !node; index++)
+        if (streq (s_fabric.nodes [index].role, "proc"))
+            node = &s_fabric.nodes [index];
+    if (!node || !node->pid)
+        return strdup ("--restart-proc: no proc is running");
+    restart->label = node->label;
+    int64_t stopping = zclock_usecs ();
+    kill (node->pid, SIGTERM);
+    int64_t until = zclock_mono () + S_STOP_TIMEOUT_MS;
+    pid_t rc;
+    while ((rc = waitpid (node->pid, &node->status, WNOHANG)) == 0) {
+        if (zclock_mono () > until) {
+            kill (node->pid, SIGKILL);
+            waitpid (node->pid, &node->status, 0);
+            node->pid = 0;
+            return zsys_sprintf ("%s did not stop within %d s of SIGTERM", node->label,
+                                 S_STOP_TIMEOUT_MS / 1000);
+        }
+        zclock_sleep (1);
+    }
+    node->pid = 0;
+    restart->stop_s = (double) (zclock_usecs () - stopping) / 1e6;
+    if (rc == -1 || !WIFEXITED (node->status) || WEXITSTATUS (node->status) != 0) {
+        char *last = s_last_line (node->log_path);
+        char *error = zsys_sprintf ("%s did not stop cleanly before its restart: %s",
+                                    node->label, last);
+        free (last);
+        return error;
+    }
+    //  Its log grows on: read only what the new process writes
+    long offset = s_file_size (node->log_path);
+    int64_t starting = zclock_usecs ();
+    s_spawn (node, s_fabric.config_path);
+    until = zclock_mono () + S_RESTART_TIMEOUT_MS;
+    while (!s_log_says_ready (node->log_path, offset)) {
+        if (zsys_interrupted)
+            return strdup ("interrupted");
+        if (waitpid (node->pid, &node->status, WNOHANG) == node->pid) {
+            node->pid = 0;
+            char *last = s_last_line (node->log_path);
+            char *error = zsys_sprintf ("%s did not start again: %s", node->label, last);
+            free (last);
+            return error;
+        }
+        if (zclock_mono () > until)
+            return zsys_sprintf ("%s not ready %d s after its restart", node->label,
+                                 S_RESTART_TIMEOUT_MS / 1000);
+        zclock_sleep (2);
+    }
+    restart->ready_s = (double) (zclock_usecs () - starting) / 1e6;
+    restart->peak_rss_kb = s_peak_rss_kb (node->pid);
+    restart->remembered = -1;
+    char *line = s_log_find (node->log_path, offset, " remembered=");
+    char *at = line ? strstr (line, " remembered=") : NULL;
+    if (at)
+        restart->remembered = strtoll (at + strlen (" remembered="), NULL, 10);
+    free (line);
+    return NULL;
 }
 
 //  ---- Baseline: a plain libzmq CURVE DEALER-to-ROUTER loop -------------------------
@@ -961,18 +1461,31 @@ typedef struct {
     long peak_rss_kb;
 } s_process_t;
 
+//  done/s: the DONEs answered during the measurement per second of it
+static double
+s_done_per_second (const s_params_t *params, const s_result_t *result)
+{
+    if (!params->workers)
+        return 0;
+    return result->done_seconds > 0 ? (double) result->done / result->done_seconds : 0;
+}
+
 static void
 s_report_json (const s_params_t *params, const s_result_t *fabric, const s_result_t *baseline,
-               const s_process_t *processes, size_t process_count)
+               const s_restart_t *restart, const s_process_t *processes,
+               size_t process_count)
 {
     double per_s = s_per_second (fabric);
+    double done_per_s = s_done_per_second (params, fabric);
+    bool workers = params->workers > 0;
+    bool e2e = workers && pf_hist_count (fabric->e2e) > 0;
     double baseline_per_s = params->baseline ? s_per_second (baseline) : NAN;
     double p99 = (double) pf_hist_percentile (fabric->latency, 99);
     double baseline_p99 = params->baseline
                         ? (double) pf_hist_percentile (baseline->latency, 99) : NAN;
     printf ("{\n");
     s_json_number ("accepted_per_s", per_s, "%.1f", false);
-    s_json_number ("done_per_s", 0, "%.0f", false);
+    s_json_number ("done_per_s", done_per_s, workers ? "%.1f" : "%.0f", false);
     s_json_number ("baseline_per_s", baseline_per_s, "%.1f", false);
     s_json_number ("ratio", s_ratio (per_s, baseline_per_s), "%.4f", false);
     char name [32];
@@ -984,9 +1497,35 @@ s_report_json (const s_params_t *params, const s_result_t *fabric, const s_resul
     }
     s_json_number ("accept_max_us", (double) pf_hist_max (fabric->latency), "%.0f", false);
     s_json_number ("accept_mean_us", pf_hist_mean (fabric->latency), "%.1f", false);
-    s_json_number ("e2e_p50_us", NAN, "%.0f", false);
-    s_json_number ("e2e_p99_us", NAN, "%.0f", false);
-    s_json_number ("e2e_p999_us", NAN, "%.0f", false);
+    for (size_t point = 0; point < S_POINTS; point++) {
+        snprintf (name, sizeof name, "e2e_%s_us", s_points [point].name);
+        s_json_number (name, e2e ? (double) pf_hist_percentile (fabric->e2e,
+                                                                s_points [point].percentile)
+                                 : NAN, "%.0f", false);
+    }
+    s_json_number ("e2e_max_us", e2e ? (double) pf_hist_max (fabric->e2e) : NAN, "%.0f",
+                   false);
+    s_json_number ("e2e_mean_us", e2e ? pf_hist_mean (fabric->e2e) : NAN, "%.1f", false);
+    s_json_number ("e2e_samples", workers ? (double) pf_hist_count (fabric->e2e) : NAN,
+                   "%.0f", false);
+    s_json_number ("done_ratio", workers ? s_ratio (done_per_s, per_s) : NAN, "%.4f", false);
+    s_json_number ("done", workers ? (double) fabric->done : NAN, "%.0f", false);
+    s_json_number ("backlog_start", workers ? (double) fabric->backlog_start : NAN, "%.0f",
+                   false);
+    s_json_number ("backlog_end", workers ? (double) fabric->backlog_end : NAN, "%.0f",
+                   false);
+    s_json_number ("drain_s", workers ? fabric->drain_s : NAN, "%.3f", false);
+    s_json_number ("redelivered", workers ? (double) fabric->redelivered : NAN, "%.0f",
+                   false);
+    s_json_number ("prefill_s", params->prefill ? fabric->prefill_s : NAN, "%.3f", false);
+    s_json_number ("prefill_per_s", params->prefill && fabric->prefill_s > 0
+                   ? (double) params->prefill / fabric->prefill_s : NAN, "%.1f", false);
+    s_json_number ("proc_stop_s", restart->label ? restart->stop_s : NAN, "%.3f", false);
+    s_json_number ("proc_restart_s", restart->label ? restart->ready_s : NAN, "%.3f", false);
+    s_json_number ("proc_restart_remembered", restart->label && restart->remembered >= 0
+                   ? (double) restart->remembered : NAN, "%.0f", false);
+    s_json_number ("proc_restart_rss_kb", restart->label && restart->peak_rss_kb >= 0
+                   ? (double) restart->peak_rss_kb : NAN, "%.0f", false);
     for (size_t point = 0; point < S_POINTS; point++) {
         snprintf (name, sizeof name, "baseline_%s_us", s_points [point].name);
         s_json_number (name, params->baseline
@@ -1012,6 +1551,10 @@ s_report_json (const s_params_t *params, const s_result_t *fabric, const s_resul
     s_json_number ("dup_share", params->dup_share, "%g", false);
     printf ("  \"sync\": \"%s\",\n", params->sync);
     printf ("  \"workers\": %zu,\n", params->workers);
+    printf ("  \"worker_batch\": %zu,\n", params->worker_batch);
+    printf ("  \"worker_credit\": %zu,\n", params->worker_credit);
+    printf ("  \"prefill\": %" PRIu64 ",\n", params->prefill);
+    printf ("  \"restart_proc\": %s,\n", params->restart_proc ? "true" : "false");
     printf ("  \"fabric\": ");
     s_json_string (params->config_path ? params->config_path : "own");
     printf (",\n  \"processes\": [");
@@ -1037,8 +1580,8 @@ s_cell (char *buffer, size_t size, bool present, double value, const char *forma
 
 static void
 s_report_table (const s_params_t *params, const s_result_t *fabric,
-                const s_result_t *baseline, const s_process_t *processes,
-                size_t process_count)
+                const s_result_t *baseline, const s_restart_t *restart,
+                const s_process_t *processes, size_t process_count)
 {
     printf ("pushfabric bench: %zu producer%s, window %zu, %zu-byte payloads, %s form, ",
             params->producers, params->producers == 1 ? "" : "s", params->window,
@@ -1047,9 +1590,22 @@ s_report_table (const s_params_t *params, const s_result_t *fabric,
         printf ("%" PRIu64 " messages each", params->count);
     else
         printf ("%" PRId64 " s", params->seconds);
-    printf (", dup share %g, sync %s\n", params->dup_share, params->sync);
-    printf ("fabric: %s\n\n", params->config_path ? params->config_path
-                                                 : "its own (edge e1, procs p1 and p2)");
+    printf (", dup share %g, sync %s", params->dup_share, params->sync);
+    if (params->workers)
+        printf (", %zu worker%s (batch %zu, credit %zu)", params->workers,
+                params->workers == 1 ? "" : "s", params->worker_batch, params->worker_credit);
+    if (params->prefill)
+        printf (", prefill %" PRIu64, params->prefill);
+    printf ("\nfabric: ");
+    if (params->config_path)
+        printf ("%s", params->config_path);
+    else {
+        printf ("its own (");
+        for (size_t index = 0; index < s_fabric.count; index++)
+            printf ("%s%s", index ? ", " : "", s_fabric.nodes [index].label);
+        printf (")");
+    }
+    printf ("\n\n");
 
     double per_s = s_per_second (fabric);
     double baseline_per_s = params->baseline ? s_per_second (baseline) : NAN;
@@ -1069,8 +1625,30 @@ s_report_table (const s_params_t *params, const s_result_t *fabric,
                 s_cell (a, sizeof a, params->baseline, base, "%.0f"),
                 s_cell (c, sizeof c, params->baseline, s_ratio (value, base), "%.2f"));
     }
-    printf ("%-22s %12s\n", "done/s", "n/a");
-    printf ("%-22s %12s\n", "e2e p99 (us)", "n/a");
+    if (params->workers) {
+        double done_per_s = s_done_per_second (params, fabric);
+        printf ("%-22s %12.0f %12s %8s\n", "done/s", done_per_s,
+                s_cell (a, sizeof a, params->baseline, baseline_per_s, "%.0f"),
+                s_cell (b, sizeof b, params->baseline, s_ratio (done_per_s, baseline_per_s),
+                        "%.3f"));
+        bool e2e = pf_hist_count (fabric->e2e) > 0;
+        for (size_t point = 0; point < S_POINTS; point++) {
+            double percentile = s_points [point].percentile;
+            double value = (double) pf_hist_percentile (fabric->e2e, percentile);
+            double base = params->baseline
+                        ? (double) pf_hist_percentile (baseline->latency, percentile) : NAN;
+            char name [32], d [32];
+            snprintf (name, sizeof name, "e2e p%g (us)", percentile);
+            printf ("%-22s %12s %12s %8s\n", name, s_cell (d, sizeof d, e2e, value, "%.0f"),
+                    s_cell (a, sizeof a, params->baseline, base, "%.0f"),
+                    s_cell (c, sizeof c, params->baseline && e2e, s_ratio (value, base),
+                            "%.2f"));
+        }
+    }
+    else {
+        printf ("%-22s %12s\n", "done/s", "n/a");
+        printf ("%-22s %12s\n", "e2e p99 (us)", "n/a");
+    }
     printf ("\naccepted %" PRIu64 ", duplicates %" PRIu64 ", refused %" PRIu64
             ", failed %" PRIu64 " in %.2f s",
             fabric->accepted, fabric->duplicates, fabric->refused, fabric->failed,
@@ -1078,7 +1656,34 @@ s_report_table (const s_params_t *params, const s_result_t *fabric,
     if (params->baseline)
         printf ("; baseline %" PRIu64 " round trips in %.2f s, %.2f CPU s",
                 baseline->accepted, baseline->seconds, baseline->cpu_s);
-    printf ("\ndone/s and e2e latency need workers, which bench cannot run yet\n\n");
+    printf ("\n");
+    if (params->workers) {
+        printf ("workers: %" PRIu64 " done in %.2f s, done/s %.3f of accepted/s; backlog "
+                "(accepted, not done) %" PRId64 " at the start, %" PRId64 " at the end",
+                fabric->done, fabric->done_seconds,
+                s_ratio (s_done_per_second (params, fabric), per_s), fabric->backlog_start,
+                fabric->backlog_end);
+        if (isfinite (fabric->drain_s))
+            printf (", done %.2f s later", fabric->drain_s);
+        printf ("; %" PRIu64 " redelivered, %" PRIu64 " e2e samples\n", fabric->redelivered,
+                pf_hist_count (fabric->e2e));
+    }
+    else
+        printf ("done/s and e2e latency need --workers\n");
+    if (params->prefill)
+        printf ("prefill: %" PRIu64 " messages in %.2f s (%.0f/s), before the measurement\n",
+                params->prefill, fabric->prefill_s,
+                fabric->prefill_s > 0 ? (double) params->prefill / fabric->prefill_s : 0);
+    if (restart->label) {
+        printf ("restart of %s: stopped in %.2f s, ready %.2f s after its start, remembering ",
+                restart->label, restart->stop_s, restart->ready_s);
+        if (restart->remembered >= 0)
+            printf ("%" PRId64 " ids", restart->remembered);
+        else
+            printf ("an unknown number of ids");
+        printf (", peak RSS %ld KiB once ready\n", restart->peak_rss_kb);
+    }
+    printf ("\n");
 
     uint64_t messages = fabric->accepted + fabric->duplicates;
     printf ("%-22s %10s %12s %12s\n", "process", "cpu_s", "cpu_us/msg", "peak_rss_kb");
@@ -1149,6 +1754,33 @@ s_target_load (const char *config_path, s_target_t *target, s_params_t *params)
     target->server_public = strdup (zcert_public_txt (server));
     target->cert_path = pf_keys_path (config, "secret/client.cert_secret");
     zcert_destroy (&server);
+    //  For the workers: every proc's workers endpoint and public key
+    zlistx_t *procs = pf_config_nodes (config, "proc");
+    target->procs = (pf_worker_proc_t *) zmalloc ((zlistx_size (procs) + 1)
+                                                  * sizeof (pf_worker_proc_t));
+    int64_t shortest = INT64_MAX;
+    for (const char *name = (const char *) zlistx_first (procs); name;
+         name = (const char *) zlistx_next (procs)) {
+        zcert_t *cert = pf_keys_node (config, name, &error);
+        if (!cert)
+            cmd_fatal ("%s", error);
+        pf_worker_proc_t *proc = &target->procs [target->proc_count++];
+        snprintf (key, sizeof key, "proc/%s/workers", name);
+        proc->endpoint = strdup (pf_config_str (config, key));
+        proc->server_public = strdup (zcert_public_txt (cert));
+        zcert_destroy (&cert);
+        snprintf (key, sizeof key, "proc/%s/heartbeat-timeout", name);
+        int64_t timeout = pf_config_int (config, key);
+        if (timeout < shortest)
+            shortest = timeout;
+    }
+    if (params->workers && target->proc_count == 0)
+        cmd_fatal ("%s: the fabric has no proc for the workers", pf_config_path (config));
+    //  As `work` does: a third of the shortest heartbeat-timeout
+    if (shortest != INT64_MAX)
+        target->heartbeat_ms = (int) (shortest / 3 < 1 ? 1
+                                    : shortest / 3 > 3600000 ? 3600000 : shortest / 3);
+    target->worker_cert_path = pf_keys_path (config, "secret/worker.cert_secret");
     if ((int64_t) params->size > pf_config_int (config, "fabric/max-payload"))
         cmd_fatal ("--size %zu is above the fabric's max-payload %" PRId64, params->size,
                    pf_config_int (config, "fabric/max-payload"));
@@ -1188,12 +1820,17 @@ cmd_bench (int argc, char **argv)
         { "no-baseline", no_argument, NULL, 'B' },
         { "json", no_argument, NULL, 'J' },
         { "workers", required_argument, NULL, 'K' },
+        { "worker-batch", required_argument, NULL, 'b' },
+        { "worker-credit", required_argument, NULL, 'r' },
+        { "prefill", required_argument, NULL, 'F' },
+        { "restart-proc", no_argument, NULL, 'X' },
         { NULL, 0, NULL, 0 }
     };
     s_params_t params = {
-        .producers = 1, .window = 1000, .size = 100, .seconds = 5, .baseline = true
+        .producers = 1, .window = 1000, .size = 100, .seconds = 5, .baseline = true,
+        .worker_batch = 100, .worker_credit = 1000
     };
-    bool by_time = false;
+    bool by_time = false, worker_option = false;
     pf_log_set_level (PF_LOG_WARNING);
     opterr = 0;
     int option;
@@ -1236,9 +1873,26 @@ cmd_bench (int argc, char **argv)
                 params.json = true;
                 break;
             case 'K':
-                //  The place for workers that answer DONE at once (done/s, e2e)
-                cmd_usage_error (s_usage, "--workers is not yet available: the fabric does "
-                                          "not deliver to workers yet");
+                params.workers = (size_t) cmd_number (s_usage, "--workers", optarg, 0,
+                                                      S_WORKERS_MAX);
+                break;
+            case 'b':
+                params.worker_batch = (size_t) cmd_number (s_usage, "--worker-batch", optarg,
+                                                           1, 10000);
+                worker_option = true;
+                break;
+            case 'r':
+                params.worker_credit = (size_t) cmd_number (s_usage, "--worker-credit",
+                                                            optarg, 1, 10000);
+                worker_option = true;
+                break;
+            case 'F':
+                params.prefill = (uint64_t) cmd_number (s_usage, "--prefill", optarg, 0,
+                                                        1000000000);
+                break;
+            case 'X':
+                params.restart_proc = true;
+                break;
             case ':':
                 cmd_usage_error (s_usage, "option '%s' needs a value", argv [optind - 1]);
             case '?':
@@ -1254,6 +1908,18 @@ cmd_bench (int argc, char **argv)
         cmd_usage_error (s_usage, "give --count or --seconds, not both");
     if (params.config_path && params.sync)
         cmd_usage_error (s_usage, "--sync applies only to bench's own fabric, not with -c");
+    if (params.config_path && params.restart_proc)
+        cmd_usage_error (s_usage, "--restart-proc applies only to bench's own fabric, "
+                                  "not with -c");
+    if (worker_option && !params.workers)
+        cmd_usage_error (s_usage, "--worker-batch and --worker-credit need --workers");
+    if (params.worker_batch > params.worker_credit)
+        cmd_usage_error (s_usage, "--worker-batch %zu is above --worker-credit %zu: a batch "
+                         "could never fill", params.worker_batch, params.worker_credit);
+    if (params.workers && params.size < S_STAMP_SIZE)
+        cmd_usage_error (s_usage, "--size %zu is below %d: with --workers each payload starts "
+                         "with its %d-byte send time", params.size, S_STAMP_SIZE,
+                         S_STAMP_SIZE);
     if (!params.sync)
         params.sync = "normal";
     pf_log_set_node ("bench");
@@ -1272,14 +1938,24 @@ cmd_bench (int argc, char **argv)
     s_ping_edge (&target);
 
     s_result_t baseline = { .latency = pf_hist_new () };
-    s_result_t fabric = { .latency = pf_hist_new () };
+    s_result_t fabric = { .latency = pf_hist_new (), .e2e = pf_hist_new () };
+    s_restart_t restart = { 0 };
     char *error = NULL;
     if (params.baseline)
         error = s_measure_baseline (&params, &baseline);
     if (!error && zsys_interrupted)
         error = strdup ("interrupted");
-    if (!error)
-        error = s_measure_fabric (&params, &target, &fabric);
+    if (!error) {
+        s_crew_t *crew = params.workers ? s_crew_start (&params, &target) : NULL;
+        error = s_measure_fabric (&params, &target, crew, &fabric);
+        char *crew_error = s_crew_stop (&crew, &fabric);
+        if (!error)
+            error = crew_error;
+        else
+            free (crew_error);
+    }
+    if (!error && params.restart_proc)
+        error = s_restart_proc (&restart);
 
     //  Each node's figures were taken at the end of the measurement
     s_process_t *processes = (s_process_t *) zmalloc ((s_fabric.count + 1)
@@ -1307,14 +1983,21 @@ cmd_bench (int argc, char **argv)
         cmd_fatal ("%s", error);
 
     if (params.json)
-        s_report_json (&params, &fabric, &baseline, processes, process_count);
+        s_report_json (&params, &fabric, &baseline, &restart, processes, process_count);
     else
-        s_report_table (&params, &fabric, &baseline, processes, process_count);
+        s_report_table (&params, &fabric, &baseline, &restart, processes, process_count);
     fflush (stdout);
     uint64_t unaccepted = fabric.refused + fabric.failed;
     free (processes);
     pf_hist_destroy (&fabric.latency);
+    pf_hist_destroy (&fabric.e2e);
     pf_hist_destroy (&baseline.latency);
+    for (size_t index = 0; index < target.proc_count; index++) {
+        free ((char *) target.procs [index].endpoint);
+        free ((char *) target.procs [index].server_public);
+    }
+    free (target.procs);
+    free (target.worker_cert_path);
     free (target.endpoint);
     free (target.edge);
     free (target.server_public);

@@ -72,3 +72,17 @@ pf_keys_curve_client (zsock_t *socket, zcert_t *cert, const char *server_public)
     zcert_apply (cert, socket);
     zsock_set_curve_serverkey (socket, server_public);
 }
+
+bool
+pf_keys_valid_public (const char *text)
+{
+    static const char alphabet [] =
+        "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
+    if (!text || strlen (text) != 40)
+        return false;
+    for (const char *cursor = text; *cursor; cursor++)
+        if (!strchr (alphabet, *cursor))
+            return false;
+    byte key [32];
+    return zmq_z85_decode (key, text) != NULL;
+}

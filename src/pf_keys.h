@@ -22,6 +22,10 @@ zcert_t *
 zcert_t *
     pf_keys_load (const char *path, bool need_secret, char **error);
 
+//  True if text is a CURVE public key in Z85 (40 characters that decode).
+bool
+    pf_keys_valid_public (const char *text);
+
 //  Make socket a CURVE server with cert, authenticated in ZAP domain.
 void
     pf_keys_curve_server (zsock_t *socket, zcert_t *cert, const char *domain);

@@ -65,6 +65,38 @@ s_from_workers (s_proc_t *self)
     zmsg_send (&msg, self->core);
 }
 
+//  Send routing-id frames... to a worker; if it has gone, tell the core:
+//  "GONE" routing-id. Destroys the message and nulls *msg_p.
+static void
+s_to_worker (s_proc_t *self, zmsg_t **msg_p)
+{
+    zmsg_t *msg = *msg_p;
+    *msg_p = NULL;
+    zframe_t *routing_id = zframe_dup (zmsg_first (msg));
+    void *handle = zsock_resolve (self->workers);
+    bool gone = false;
+    zframe_t *frame = zmsg_pop (msg);
+    while (frame) {
+        zframe_t *next = zmsg_pop (msg);
+        int rc = zmq_send (handle, zframe_data (frame), zframe_size (frame),
+                           next ? ZMQ_SNDMORE : 0);
+        zframe_destroy (&frame);
+        if (rc == -1) {
+            gone = zmq_errno () == EHOSTUNREACH;
+            zframe_destroy (&next);
+        }
+        frame = next;
+    }
+    if (gone) {
+        zmsg_t *notice = zmsg_new ();
+        zmsg_addstr (notice, "GONE");
+        zmsg_append (notice, &routing_id);
+        zmsg_send (&notice, self->core);
+    }
+    zframe_destroy (&routing_id);
+    zmsg_destroy (&msg);
+}
+
 //  retry: "PL1" command body -> core: "RETRY" command body
 static void
 s_from_retry (s_proc_t *self)
@@ -106,7 +138,7 @@ s_from_core (s_proc_t *self)
     }
     else
     if (kind && streq (kind, "WORKER"))
-        zmsg_send (&msg, self->workers);
+        s_to_worker (self, &msg);
     else
     if (kind && streq (kind, "RETRY") && self->retry) {
         zmsg_pushstr (msg, PF_LINK_VERSION);
@@ -186,6 +218,13 @@ s_proc_start (s_proc_t *self, pf_config_t *config)
     snprintf (key, sizeof key, "proc/%s/workers", self->name);
     self->workers = pf_node_server (ZMQ_ROUTER, pf_config_str (config, key), self->cert,
                                     "workers", 4 * 1024 * 1024, &error);
+    if (self->workers) {
+        //  A send to a worker whose connection has closed fails at once, so
+        //  its deliveries go elsewhere without waiting for heartbeat-timeout.
+        //  A worker never holds more than its credit, which bounds the queue.
+        zsock_set_router_mandatory (self->workers, 1);
+        zsock_set_sndtimeo (self->workers, 0);
+    }
     return error;
 }
 

@@ -409,22 +409,27 @@ s_from_worker (s_core_t *self, zmsg_t *request)
 
 //  ---- Timers and deliveries --------------------------------------------------------
 
+//  Forget a worker; each delivery it held fails with reason.
+static void
+s_worker_remove (s_core_t *self, pf_sched_worker_t *worker, const char *reason)
+{
+    zlistx_t *lost = zlistx_new ();
+    pf_proc_sched_worker_remove (self->sched, worker, lost);
+    pf_warning ("%s, its deliveries fail count=%zu", reason, zlistx_size (lost));
+    for (pf_sched_msg_t *msg = (pf_sched_msg_t *) zlistx_first (lost); msg;
+         msg = (pf_sched_msg_t *) zlistx_next (lost))
+        s_fail (self, msg, reason);
+    zlistx_destroy (&lost);
+}
+
 static void
 s_timers (s_core_t *self)
 {
     zlistx_t *list = zlistx_new ();
     pf_proc_sched_silent (self->sched, self->now - self->args->heartbeat_timeout, list);
     for (pf_sched_worker_t *worker = (pf_sched_worker_t *) zlistx_first (list); worker;
-         worker = (pf_sched_worker_t *) zlistx_next (list)) {
-        zlistx_t *lost = zlistx_new ();
-        pf_proc_sched_worker_remove (self->sched, worker, lost);
-        pf_warning ("worker lost after heartbeat-timeout, its deliveries fail count=%zu",
-                    zlistx_size (lost));
-        for (pf_sched_msg_t *msg = (pf_sched_msg_t *) zlistx_first (lost); msg;
-             msg = (pf_sched_msg_t *) zlistx_next (lost))
-            s_fail (self, msg, "worker lost");
-        zlistx_destroy (&lost);
-    }
+         worker = (pf_sched_worker_t *) zlistx_next (list))
+        s_worker_remove (self, worker, "worker lost");
     zlistx_purge (list);
     pf_proc_sched_expired (self->sched, self->now, list);
     for (pf_sched_msg_t *msg = (pf_sched_msg_t *) zlistx_first (list); msg;
@@ -562,12 +567,26 @@ s_take (s_core_t *self, int timeout)
     return true;
 }
 
+//  The socket loop found a worker's connection closed.
+static void
+s_worker_gone (s_core_t *self, zmsg_t *request)
+{
+    zframe_t *routing_id = zmsg_first (request);
+    pf_sched_worker_t *worker = routing_id ? pf_proc_sched_worker (self->sched, routing_id)
+                                           : NULL;
+    if (worker)
+        s_worker_remove (self, worker, "worker gone");
+}
+
 static void
 s_apply (s_core_t *self, zmsg_t *request)
 {
     char *kind = zmsg_popstr (request);
     if (streq (kind, "EDGE"))
         s_from_edge (self, request);
+    else
+    if (streq (kind, "GONE"))
+        s_worker_gone (self, request);
     else
     if (streq (kind, "WORKER"))
         s_from_worker (self, request);

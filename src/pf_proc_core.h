@@ -12,6 +12,7 @@
 //    "EDGE" routing-id body (MSGS)           "EDGE" routing-id body (VERDICTS)
 //    "WORKER" routing-id frames...           "WORKER" routing-id frames...
 //    "RETRY" command body                    "RETRY" command body
+//    "GONE" routing-id (worker disconnected)
 //    "FLUSH"                                 "FLUSHED" (all earlier work sent)
 
 #ifndef PF_PROC_CORE_H_INCLUDED

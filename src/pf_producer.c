@@ -613,20 +613,6 @@ s_wait (pf_producer_t *self, int64_t until)
 
 //  ---- The public API -----------------------------------------------------------
 
-static bool
-s_z85_key (const char *text)
-{
-    static const char alphabet [] =
-        "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
-    if (!text || strlen (text) != 40)
-        return false;
-    for (const char *cursor = text; *cursor; cursor++)
-        if (!strchr (alphabet, *cursor))
-            return false;
-    byte key [32];
-    return zmq_z85_decode (key, text) != NULL;
-}
-
 //  A one-line reason if the options cannot work, else NULL.
 static char *
 s_check_options (const pf_producer_options_t *options)
@@ -639,7 +625,7 @@ s_check_options (const pf_producer_options_t *options)
         return strdup ("producer options need an endpoint");
     if (!options->cert_path || !*options->cert_path)
         return strdup ("producer options need a cert_path");
-    if (!s_z85_key (options->server_public))
+    if (!pf_keys_valid_public (options->server_public))
         return zsys_sprintf ("server public key '%s' is not 40 characters of Z85",
                              options->server_public ? options->server_public : "");
     if (options->window > S_WINDOW_MAX)

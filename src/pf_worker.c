@@ -554,20 +554,6 @@ s_wait (pf_worker_t *self, int64_t until)
 
 //  ---- The public API -----------------------------------------------------------
 
-static bool
-s_z85_key (const char *text)
-{
-    static const char alphabet [] =
-        "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
-    if (!text || strlen (text) != 40)
-        return false;
-    for (const char *cursor = text; *cursor; cursor++)
-        if (!strchr (alphabet, *cursor))
-            return false;
-    byte key [32];
-    return zmq_z85_decode (key, text) != NULL;
-}
-
 //  A one-line reason if the options cannot work, else NULL.
 static char *
 s_check_options (const pf_worker_options_t *options)
@@ -584,7 +570,7 @@ s_check_options (const pf_worker_options_t *options)
         const pf_worker_proc_t *proc = &options->procs [index];
         if (!proc->endpoint || !*proc->endpoint)
             return zsys_sprintf ("proc %zu has no endpoint", index + 1);
-        if (!s_z85_key (proc->server_public))
+        if (!pf_keys_valid_public (proc->server_public))
             return zsys_sprintf ("public key '%s' of proc '%s' is not 40 characters of Z85",
                                  proc->server_public ? proc->server_public : "",
                                  proc->endpoint);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # pushfabric bench: runs briefly against a fabric of its own and against one
-# given with -c, prints its figures (table or JSON), and leaves no node
-# running. It asserts no speed: this is to see that it works.
+# given with -c, with and without workers, prints its figures (table or
+# JSON), and leaves no node running. It asserts no speed: this is to see that
+# it works.
 . "$(dirname "$0")/lib.sh"
 
 # json FILE EXPRESSION: evaluate a Python expression over the JSON object j
@@ -13,8 +14,9 @@ print(v)
 sys.exit(0 if v else 1)' "$1" "$2"
 }
 
-# No pushfabric process of this script's user with a bench folder in its argv
-no_bench_nodes () { ! pgrep -f "pushfabric .* -c .*/pfbench\.[A-Za-z0-9]*/fabric.cfg" >/dev/null; }
+# No pushfabric process with one of this test's bench folders (under $T) in
+# its argv; other bench runs on the machine are not ours
+no_bench_nodes () { ! pgrep -f "pushfabric .* -c $T/pfbench\.[A-Za-z0-9]*/fabric.cfg" >/dev/null; }
 
 TMPDIR=$T; export TMPDIR
 
@@ -37,6 +39,36 @@ check "nothing was refused or lost" json "$T/bench.json" 'j["refused"] == 0 and 
 check "no node is left running" no_bench_nodes
 is "$(ls -d "$T"/pfbench.* 2>/dev/null | wc -l | tr -d ' ')" 0 "the temporary fabric is removed"
 
+# Workers that answer DONE at once: done/s, the backlog, end-to-end latency
+pf bench --workers 1 --seconds 1 --window 100 --json >"$T/workers.json" 2>"$T/workers.err"
+ok $? "bench --workers 1 --seconds 1 --json exits 0"
+sed 's/^/#   /' "$T/workers.err" | head -n 5
+check "done_per_s > 0" json "$T/workers.json" 'j["done_per_s"] > 0'
+check "the e2e percentiles are numbers, and ordered" json "$T/workers.json" \
+    'all(isinstance(j[k], int) for k in ("e2e_p50_us", "e2e_p90_us", "e2e_p99_us", "e2e_p999_us")) and 0 <= j["e2e_p50_us"] <= j["e2e_p90_us"] <= j["e2e_p99_us"] <= j["e2e_p999_us"]'
+check "every measured message has an e2e sample, none redelivered" json "$T/workers.json" \
+    'j["e2e_samples"] == j["accepted"] and j["redelivered"] == 0'
+check "the backlog is reported" json "$T/workers.json" \
+    'isinstance(j["backlog_start"], int) and isinstance(j["backlog_end"], int) and isinstance(j["done_ratio"], float)'
+check "the worker parameters are reported" json "$T/workers.json" \
+    '(j["workers"], j["worker_batch"], j["worker_credit"], j["prefill"], j["prefill_s"], j["proc_restart_s"]) == (1, 100, 1000, 0, None, None)'
+check "the retry node runs with workers" json "$T/workers.json" \
+    'sorted(p["name"] for p in j["processes"]) == ["bench", "edge/e1", "proc/p1", "proc/p2", "retry/r1"]'
+check "nothing was refused or lost" json "$T/workers.json" 'j["refused"] == 0 and j["failed"] == 0'
+check "no node is left running" no_bench_nodes
+
+# A prefill, and a restart of p1 after the measurement
+pf bench --workers 2 --worker-batch 10 --worker-credit 50 --prefill 2000 --count 500 \
+    --no-baseline --restart-proc >"$T/restart.out" 2>"$T/restart.err"
+ok $? "bench --prefill 2000 --restart-proc exits 0"
+sed 's/^/#   /' "$T/restart.err" | head -n 5
+grep -q "^prefill: 2000 messages in " "$T/restart.out"; ok $? "the table reports the prefill"
+remembered=$(sed -n 's/^restart of proc\/p1: stopped in .*, ready .* s after its start, remembering \([0-9]*\) ids.*/\1/p' "$T/restart.out")
+diag "p1 remembered ${remembered:-nothing} ids"
+[ "${remembered:-0}" -gt 0 ] && [ "${remembered:-0}" -le 2600 ]
+ok $? "and the restart of p1, with the ids it remembers (some of 2600)"
+check "no node is left running" no_bench_nodes
+
 pf bench --single --count 200 --window 10 --producers 2 --dup-share 0.2 --sync full \
     >"$T/single.out" 2>"$T/single.err"
 ok $? "bench --single --count 200 --window 10 --producers 2 --dup-share 0.2 --sync full exits 0"
@@ -57,10 +89,17 @@ pf bench -c "$CFG" --count 300 --no-baseline --json >"$T/c.json" 2>"$T/c.err"
 ok $? "bench -c FILE --count 300 --no-baseline exits 0"
 sed 's/^/#   /' "$T/c.err" | head -n 5
 check "it accepted 300 messages" json "$T/c.json" 'j["accepted"] == 300'
+check "without workers done_per_s is 0 and the backlog null" json "$T/c.json" \
+    'j["done_per_s"] == 0 and j["backlog_end"] is None'
 check "the baseline is null" json "$T/c.json" 'j["baseline_per_s"] is None and j["ratio"] is None'
 check "only bench's own process is reported" json "$T/c.json" \
     '[p["name"] for p in j["processes"]] == ["bench"]'
 kill -0 "$(node_pid e1)" && kill -0 "$(node_pid p1)"; ok $? "and left the fabric running"
+pf bench -c "$CFG" --count 300 --no-baseline --workers 1 --json >"$T/cw.json" 2>"$T/cw.err"
+ok $? "bench -c FILE --workers 1 exits 0"
+sed 's/^/#   /' "$T/cw.err" | head -n 5
+check "its worker answered every measured message" json "$T/cw.json" \
+    'j["accepted"] == 300 and j["e2e_samples"] == 300 and j["e2e_p99_us"] >= 0'
 
 node_stop e1
 pf bench -c "$CFG" --count 10 2>"$T/down.err" >/dev/null; is $? 1 "an edge that is down exits 1"
@@ -72,8 +111,12 @@ grep -q "unknown option '--frobnicate'" "$T/err"; ok $? "and names it"
 pf bench --count 10 --seconds 1 2>/dev/null; is $? 2 "--count with --seconds exits 2"
 pf bench --dup-share 2 2>/dev/null; is $? 2 "a --dup-share above 1 exits 2"
 pf bench -c "$CFG" --sync full 2>/dev/null; is $? 2 "--sync with -c exits 2"
-pf bench --workers 1 2>"$T/err"; is $? 2 "--workers exits 2"
-grep -q "not yet available" "$T/err"; ok $? "as not yet available"
+pf bench --workers 1 --size 7 2>"$T/err"; is $? 2 "--workers with --size 7 exits 2"
+grep -q "send time" "$T/err"; ok $? "as the payload cannot hold the send time"
+pf bench --workers 1 --worker-batch 200 --worker-credit 100 2>/dev/null
+is $? 2 "a --worker-batch above --worker-credit exits 2"
+pf bench --worker-batch 10 2>/dev/null; is $? 2 "--worker-batch without --workers exits 2"
+pf bench -c "$CFG" --restart-proc 2>/dev/null; is $? 2 "--restart-proc with -c exits 2"
 pf bench --help >"$T/out"; ok $? "bench --help exits 0"
 head -n 1 "$T/out" | grep -q "^usage: pushfabric bench"; ok $? "and starts with its usage line"
 done_testing
