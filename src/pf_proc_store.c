@@ -49,6 +49,7 @@ struct _pf_proc_store_t {
     sqlite3_stmt *fetch_msg;
     sqlite3_stmt *find_replay;
     sqlite3_stmt *insert_replay;
+    sqlite3_stmt *prune_replays;
 };
 
 static const char *s_schema =
@@ -207,6 +208,8 @@ s_open (pf_proc_store_t *self, bool sync_full, char **error)
     ||  pf_db_prepare (self->db, &self->find_replay, "SELECT seq FROM replays WHERE ticket = ?", error)
     ||  pf_db_prepare (self->db, &self->insert_replay,
                    "INSERT INTO replays (ticket, seq, at) VALUES (?, ?, ?)", error)
+    ||  pf_db_prepare (self->db, &self->prune_replays,
+                   "DELETE FROM replays WHERE at < ?", error)
     ||  pf_db_prepare (self->db, &self->fetch_msg,
                    "SELECT id, topic, key, payload, attempts, reason FROM msgs WHERE seq = ?",
                    error))
@@ -243,7 +246,8 @@ pf_proc_store_destroy (pf_proc_store_t **self_p)
     sqlite3_stmt *statements [] = {
         self->begin, self->commit, self->rollback, self->insert_id,
         self->insert_msg, self->select_id, self->prune, self->delete_msg,
-        self->update_msg, self->fetch_msg, self->find_replay, self->insert_replay
+        self->update_msg, self->fetch_msg, self->find_replay, self->insert_replay,
+        self->prune_replays
     };
     for (size_t index = 0; index < sizeof statements / sizeof statements [0]; index++)
         sqlite3_finalize (statements [index]);
@@ -501,7 +505,10 @@ pf_proc_store_commit (pf_proc_store_t *self)
         if (upto > self->pruned) {
             sqlite3_bind_int64 (self->prune, 1, (sqlite3_int64) self->pruned);
             sqlite3_bind_int64 (self->prune, 2, (sqlite3_int64) upto);
-            if (!pf_db_step (self->prune))
+            //  Replay tickets are kept as long as ids: the retry node gives
+            //  up resending far sooner
+            sqlite3_bind_int64 (self->prune_replays, 1, self->group_now - self->window_ms);
+            if (!pf_db_step (self->prune) || !pf_db_step (self->prune_replays))
                 self->group_failed = true;
         }
         if (!self->group_failed && pf_db_step (self->commit)) {
