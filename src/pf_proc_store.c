@@ -505,8 +505,9 @@ pf_proc_store_commit (pf_proc_store_t *self)
         if (upto > self->pruned) {
             sqlite3_bind_int64 (self->prune, 1, (sqlite3_int64) self->pruned);
             sqlite3_bind_int64 (self->prune, 2, (sqlite3_int64) upto);
-            //  Replay tickets are kept as long as ids: the retry node gives
-            //  up resending far sooner
+            //  Replay tickets are kept as long as ids; a replay whose answer
+            //  was lost and which is resent only after that (the link down
+            //  for a whole window) opens a second copy: at least once
             sqlite3_bind_int64 (self->prune_replays, 1, self->group_now - self->window_ms);
             if (!pf_db_step (self->prune) || !pf_db_step (self->prune_replays))
                 self->group_failed = true;
