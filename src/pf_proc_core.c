@@ -15,6 +15,7 @@
 
 typedef struct {
     zsock_t *pipe;
+    zpoller_t *poller;          //  on the pipe, for waits with a timeout
     pf_proc_core_args_t *args;
     pf_proc_store_t *store;
     pf_proc_sched_t *sched;
@@ -530,13 +531,7 @@ static bool
 s_take (s_core_t *self, int timeout)
 {
     if (!(zsock_events (self->pipe) & ZMQ_POLLIN)) {
-        if (timeout == 0)
-            return false;
-        zpoller_t *poller = zpoller_new (self->pipe, NULL);
-        zpoller_set_nonstop (poller, true);
-        void *which = zpoller_wait (poller, timeout);
-        zpoller_destroy (&poller);
-        if (!which)
+        if (timeout == 0 || !zpoller_wait (self->poller, timeout))
             return false;
     }
     zmsg_t *msg = zmsg_recv (self->pipe);
@@ -653,6 +648,8 @@ pf_proc_core (zsock_t *pipe, void *args)
         free (zstr_recv (pipe));    //  wait for $TERM
         return;
     }
+    self.poller = zpoller_new (pipe, NULL);
+    zpoller_set_nonstop (self.poller, true);
     self.requests = zlistx_new ();
     zlistx_set_destructor (self.requests, s_msg_destroy);
     self.replies = zlistx_new ();
@@ -681,6 +678,7 @@ pf_proc_core (zsock_t *pipe, void *args)
             self.flush_requested = false;
         }
     }
+    zpoller_destroy (&self.poller);
     zlistx_destroy (&self.requests);
     zlistx_destroy (&self.replies);
     zlistx_destroy (&self.verdicts);
