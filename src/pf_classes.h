@@ -34,6 +34,7 @@
 #include "pf_db.h"
 #include "pf_json.h"
 #include "pf_control.h"
+#include "pf_stats.h"
 #include "pf_retry_sched.h"
 #include "pf_retry_store.h"
 #include "pf_retry_core.h"

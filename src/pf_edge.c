@@ -1,4 +1,6 @@
-//  pf_edge - the edge node.
+//  pf_edge - the edge node. One thread: the frontend ROUTER (clients), a
+//  DEALER per proc, and the control ROUTER (PING, STATS), which it answers
+//  from its own counters.
 
 #include "pf_classes.h"
 
@@ -25,6 +27,7 @@ typedef struct {
 typedef struct {
     s_client_t *client;         //  NULL once answered
     int64_t deadline;           //  answer BUSY if no verdict by then
+    int64_t received_at;        //  monotonic us when the push came in
     bool batch;                 //  answer in a VERDICTS record, not a message
     uint8_t id_size;
     byte id [PF_PROTO_ID_MAX];
@@ -61,6 +64,8 @@ typedef struct {
     zhashx_t *clients;          //  hex routing id -> s_client_t
     zlistx_t *dirty;            //  s_client_t * with verdicts to send
     int64_t swept_at;           //  last idle-client sweep
+    zsock_t *control;           //  ROUTER: operators, or NULL
+    pf_stats_t *stats;          //  our counters
 } s_edge_t;
 
 //  ---- Clients ------------------------------------------------------------------
@@ -178,6 +183,7 @@ s_ticket_new (s_edge_t *self, s_client_t *client, bool batch, const pf_record_t 
     uint64_t ticket = self->next++;
     s_ticket_t *slot = &self->ring [ticket & self->ring_mask];
     slot->client = client;
+    slot->received_at = zclock_usecs ();
     slot->deadline = zclock_mono () + self->reply_timeout;
     slot->batch = batch;
     slot->id_size = (uint8_t) record->id_size;
@@ -200,6 +206,9 @@ s_ticket_answer (s_edge_t *self, uint64_t ticket, char status, uint32_t retry_af
         .retry_after = retry_after
     };
     s_send_verdict (self, slot->client, slot->batch, &verdict);
+    pf_stats_count (self->stats, status == 'A' ? PF_STATS_ACCEPTED
+                               : status == 'D' ? PF_STATS_DUPLICATES : PF_STATS_BUSY, 1);
+    pf_stats_latency (self->stats, PF_STATS_ACCEPT_US, zclock_usecs () - slot->received_at);
     slot->client->tickets--;
     slot->client = NULL;
 }
@@ -284,12 +293,20 @@ s_link_receive (s_edge_t *self, s_link_t *link)
 
 //  ---- Client messages ------------------------------------------------------------
 
+//  A NACK for a push, or for a message that is not even one.
+static void
+s_count_nack (s_edge_t *self, pf_reason_t reason)
+{
+    pf_stats_count (self->stats, PF_STATS_NACK_MALFORMED + (reason - PF_REASON_MALFORMED), 1);
+}
+
 //  Validate one record and route it, or answer its NACK.
 static void
 s_accept_record (s_edge_t *self, s_client_t *client, bool batch,
                  const pf_record_t *record, const char *topics)
 {
     const char *text = NULL;
+    pf_stats_count (self->stats, PF_STATS_RECEIVED, 1);
     pf_reason_t reason = pf_proto_check_record (record, self->max_payload, &text);
     if (reason == PF_REASON_OK
     &&  !pf_proto_topic_allowed (record->topic, record->topic_size, topics)) {
@@ -301,6 +318,7 @@ s_accept_record (s_edge_t *self, s_client_t *client, bool batch,
         return;
     }
     pf_debug ("NACK reason=%s client=%s", pf_reason_name (reason), client->key);
+    s_count_nack (self, reason);
     pf_verdict_t verdict = {
         .status = 'N', .id = record->id,
         .id_size = record->id_size > 255 ? 255 : record->id_size,
@@ -316,12 +334,16 @@ s_accept_batch (s_edge_t *self, s_client_t *client, const pf_message_t *message,
     size_t count = 0;
     const char *text = NULL;
     if (message->arg_size [0] > self->max_batch) {
+        pf_stats_count (self->stats, PF_STATS_RECEIVED, 1);
+        s_count_nack (self, PF_REASON_TOO_LARGE);
         pf_proto_send_nack (self->frontend, client->routing_id, NULL, 0,
                             PF_REASON_TOO_LARGE, "batch is larger than max-batch");
         return;
     }
     if (pf_proto_batch_check (message->arg [0], message->arg_size [0], false, &count, &text)
         != PF_REASON_OK) {
+        pf_stats_count (self->stats, PF_STATS_RECEIVED, 1);
+        s_count_nack (self, PF_REASON_MALFORMED);
         pf_proto_send_nack (self->frontend, client->routing_id, NULL, 0,
                             PF_REASON_MALFORMED, text);
         return;
@@ -348,6 +370,8 @@ s_frontend_receive (s_edge_t *self)
     pf_message_t message;
     const char *text = NULL;
     if (pf_proto_parse (msg, &message, &text) != PF_REASON_OK) {
+        pf_stats_count (self->stats, PF_STATS_RECEIVED, 1);
+        s_count_nack (self, PF_REASON_MALFORMED);
         pf_proto_send_nack (self->frontend, client->routing_id,
                             message.argc ? message.arg [0] : NULL,
                             message.argc ? message.arg_size [0] : 0, PF_REASON_MALFORMED, text);
@@ -368,10 +392,30 @@ s_frontend_receive (s_edge_t *self)
     else
     if (message.cmd == PF_CMD_PING)
         pf_proto_send (self->frontend, client->routing_id, PF_CMD_PONG, 0, NULL, NULL);
-    else
+    else {
+        pf_stats_count (self->stats, PF_STATS_RECEIVED, 1);
+        s_count_nack (self, PF_REASON_MALFORMED);
         pf_proto_send_nack (self->frontend, client->routing_id, NULL, 0,
                             PF_REASON_MALFORMED, "command not valid from a producer");
+    }
     zmsg_destroy (&msg);
+}
+
+//  ---- Control ---------------------------------------------------------------------
+
+//  Answer what the control ROUTER holds; sends never block (a ROUTER drops
+//  for a peer that has gone or is full).
+static void
+s_control_receive (s_edge_t *self)
+{
+    while (zsock_events (self->control) & ZMQ_POLLIN) {
+        zmsg_t *msg = zmsg_recv (self->control);
+        pf_stats_gauge (self->stats, PF_STATS_CLIENTS, (int64_t) zhashx_size (self->clients));
+        zmsg_t *reply = pf_stats_control (&msg, self->stats);
+        if (reply)
+            zmsg_send (&reply, self->control);
+        zmsg_destroy (&reply);      //  if the send failed
+    }
 }
 
 //  ---- Start, loop, stop ------------------------------------------------------------
@@ -418,6 +462,7 @@ s_edge_start (s_edge_t *self, pf_config_t *config)
     self->clients = zhashx_new ();
     zhashx_set_destructor (self->clients, s_client_destroy);
     self->dirty = zlistx_new ();
+    self->stats = pf_stats_new ("edge");
 
     self->cert = pf_keys_secret (config, self->name, &error);
     if (!self->cert)
@@ -443,6 +488,9 @@ s_edge_start (s_edge_t *self, pf_config_t *config)
     size_t largest = self->max_batch > self->max_payload ? self->max_batch : self->max_payload;
     self->frontend = pf_node_server (ZMQ_ROUTER, pf_config_str (config, key), self->cert,
                                      "clients", (int64_t) largest + 65536, &error);
+    snprintf (key, sizeof key, "edge/%s/control", self->name);
+    if (!error && *pf_config_str (config, key))
+        self->control = pf_control_server (pf_config_str (config, key), self->cert, &error);
     return error;
 }
 
@@ -463,6 +511,8 @@ s_edge_turn (s_edge_t *self)
     s_tickets_expire (self, now);
     s_flush_clients (self);
     s_clients_sweep (self, now);
+    if (self->control)
+        s_control_receive (self);
 }
 
 //  Milliseconds until the oldest push in flight is due, at most one second.
@@ -516,6 +566,8 @@ s_edge_destroy (s_edge_t *self)
     zlistx_destroy (&self->dirty);
     zhashx_destroy (&self->clients);
     zsock_destroy (&self->frontend);
+    zsock_destroy (&self->control);
+    pf_stats_destroy (&self->stats);
     zactor_destroy (&self->auth);
     zcert_destroy (&self->cert);
 }
@@ -537,6 +589,8 @@ pf_edge (zsock_t *pipe, void *args)
         zpoller_set_nonstop (poller, true);
         for (size_t index = 0; index < self.link_count; index++)
             zpoller_add (poller, self.links [index].socket);
+        if (self.control)
+            zpoller_add (poller, self.control);
         while (true) {
             void *which = zpoller_wait (poller, s_edge_timeout (&self));
             if (which == pipe || zpoller_terminated (poller))

@@ -3,7 +3,8 @@
 //
 //  Sockets: the endpoint ROUTER (edges hand messages over), the workers
 //  ROUTER (PF1 worker protocol) and, when the fabric has a retry node, a
-//  DEALER to it whose routing id is this proc's name.
+//  DEALER to it whose routing id is this proc's name. The control ROUTER
+//  (PING, STATS) is relayed to the core, which owns the counters.
 
 #include "pf_classes.h"
 
@@ -15,6 +16,7 @@ typedef struct {
     zsock_t *endpoint;          //  ROUTER: edges
     zsock_t *workers;           //  ROUTER: workers
     zsock_t *retry;             //  DEALER to the retry node, or NULL
+    zsock_t *control;           //  ROUTER: operators, or NULL
     zactor_t *core;             //  the core actor
     pf_proc_core_args_t core_args;
     char *db_path;
@@ -97,6 +99,17 @@ s_to_worker (s_proc_t *self, zmsg_t **msg_p)
     zmsg_destroy (&msg);
 }
 
+//  control: routing-id frames... -> core: "CONTROL" routing-id frames...
+static void
+s_from_control (s_proc_t *self)
+{
+    zmsg_t *msg = zmsg_recv (self->control);
+    if (!msg)
+        return;
+    zmsg_pushstr (msg, "CONTROL");
+    zmsg_send (&msg, self->core);
+}
+
 //  retry: "PL1" command body -> core: "RETRY" command body
 static void
 s_from_retry (s_proc_t *self)
@@ -146,6 +159,9 @@ s_from_core (s_proc_t *self)
         if (zmsg_send (&msg, self->retry) == -1)
             pf_debug ("retry node unreachable, hand-off waits for its resend");
     }
+    else
+    if (kind && streq (kind, "CONTROL") && self->control)
+        zmsg_send (&msg, self->control);    //  dropped if the client has gone
     zmsg_destroy (&msg);
     free (kind);
     return flushed;
@@ -225,6 +241,9 @@ s_proc_start (s_proc_t *self, pf_config_t *config)
         zsock_set_router_mandatory (self->workers, 1);
         zsock_set_sndtimeo (self->workers, 0);
     }
+    snprintf (key, sizeof key, "proc/%s/control", self->name);
+    if (!error && *pf_config_str (config, key))
+        self->control = pf_control_server (pf_config_str (config, key), self->cert, &error);
     return error;
 }
 
@@ -239,6 +258,8 @@ s_proc_drain (s_proc_t *self)
     zsock_set_linger (self->workers, 1000);
     if (self->retry)
         zsock_set_linger (self->retry, 1000);
+    if (self->control)
+        zsock_set_linger (self->control, 0);
 }
 
 void
@@ -256,6 +277,8 @@ pf_proc (zsock_t *pipe, void *args)
         zpoller_t *poller = zpoller_new (pipe, self.endpoint, self.workers, self.core, NULL);
         if (self.retry)
             zpoller_add (poller, self.retry);
+        if (self.control)
+            zpoller_add (poller, self.control);
         zpoller_set_nonstop (poller, true);
         while (true) {
             void *which = zpoller_wait (poller, -1);
@@ -271,6 +294,9 @@ pf_proc (zsock_t *pipe, void *args)
             if (self.retry && which == self.retry)
                 s_from_retry (&self);
             else
+            if (self.control && which == self.control)
+                s_from_control (&self);
+            else
                 break;      //  $TERM on the pipe
         }
         zpoller_destroy (&poller);
@@ -281,6 +307,7 @@ pf_proc (zsock_t *pipe, void *args)
     zsock_destroy (&self.endpoint);
     zsock_destroy (&self.workers);
     zsock_destroy (&self.retry);
+    zsock_destroy (&self.control);
     zactor_destroy (&self.core);
     zactor_destroy (&self.auth);
     zcert_destroy (&self.cert);

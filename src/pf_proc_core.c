@@ -10,6 +10,8 @@
 #define S_TICK_MS           100
 //  A hand-off the retry node has not taken is sent again after this long
 #define S_HANDOFF_RESEND_MS 2000
+//  After a failed commit, deliveries and hand-offs wait this long
+#define S_PAUSE_AFTER_FAILURE_MS    1000
 //  One FAILED message holds about this much at most; the rest go next turn
 #define S_HANDOFF_BYTES     (1024 * 1024)
 
@@ -31,6 +33,10 @@ typedef struct {
     pf_buf_t handoffs;          //  FAILED entries for the retry node
     pf_buf_t acks;              //  REINJECTED / GONE records being built
     bool retry_warned;          //  logged once that no retry node is configured
+    int64_t writes_paused_until;    //  after a failed commit: no deliveries till then
+    pf_stats_t *stats;          //  this thread's counters; read only here
+    uint64_t turn_verdicts [3]; //  accepted, duplicates, busy of this turn, counted
+                                //  once the commit has decided them
 } s_core_t;
 
 //  A DELIVERB being built for one worker.
@@ -116,6 +122,7 @@ static void
 s_fail (s_core_t *self, pf_sched_msg_t *msg, const char *reason)
 {
     pf_debug ("delivery failed id=%s attempt=%u reason=%s", msg->id, msg->attempts, reason);
+    pf_stats_count (self->stats, PF_STATS_FAILED, 1);
     pf_proc_store_update (self->store, msg->seq, PF_STORE_HANDOFF, msg->attempts, reason);
     pf_proc_sched_handoff (self->sched, msg, self->now);   //  sent this turn
 }
@@ -263,6 +270,7 @@ s_from_edge (s_core_t *self, zmsg_t *request)
     pf_reader_t reader;
     pf_reader_init (&reader, zframe_data (body), zframe_size (body));
     pf_link_msg_t msg;
+    int64_t accepted_at = zclock_usecs ();
     while (pf_link_msgs_next (&reader, &msg)) {
         uint64_t seq = 0;
         char status = pf_proc_store_put (self->store, msg.partition, &msg.record, &seq);
@@ -270,9 +278,13 @@ s_from_edge (s_core_t *self, zmsg_t *request)
             char id [PF_PROTO_ID_MAX + 1], topic [PF_PROTO_TOPIC_MAX + 1];
             s_copy_text (id, sizeof id, msg.record.id, msg.record.id_size);
             s_copy_text (topic, sizeof topic, msg.record.topic, msg.record.topic_size);
-            pf_proc_sched_add (self->sched, seq, msg.partition, 0, PF_SCHED_READY, id, topic,
-                               msg.record.key, msg.record.key_size);
+            pf_sched_msg_t *open = pf_proc_sched_add (self->sched, seq, msg.partition, 0,
+                                                      PF_SCHED_READY, id, topic,
+                                                      msg.record.key, msg.record.key_size);
+            open->accepted_at = accepted_at;
         }
+        pf_stats_count (self->stats, PF_STATS_RECEIVED, 1);
+        self->turn_verdicts [status == 'A' ? 0 : status == 'D' ? 1 : 2]++;
         pf_link_verdict_t verdict = {
             .ticket = msg.ticket, .status = status,
             .retry_after = status == 'B' ? S_BUSY_RETRY_MS : 0
@@ -314,6 +326,9 @@ s_worker_done (s_core_t *self, pf_sched_worker_t *worker, const byte *id, size_t
                  (int) (id_size > 128 ? 128 : id_size), id);
         return;
     }
+    pf_stats_count (self->stats, PF_STATS_DONE, 1);
+    if (msg->accepted_at)
+        pf_stats_latency (self->stats, PF_STATS_E2E_US, zclock_usecs () - msg->accepted_at);
     pf_proc_store_delete (self->store, msg->seq);
     pf_proc_sched_remove (self->sched, msg);
 }
@@ -485,6 +500,7 @@ s_deliver (s_core_t *self, pf_sched_worker_t *worker, pf_sched_msg_t *msg)
     }
     pf_proc_store_release (self->store);
     pf_proc_store_update (self->store, msg->seq, PF_STORE_READY, msg->attempts, NULL);
+    pf_stats_count (self->stats, PF_STATS_DELIVERED, 1);
 }
 
 static void
@@ -517,12 +533,14 @@ s_load_row (const pf_store_row_t *row, void *arg)
                        row->record.key, row->record.key_size);
 }
 
-//  (Re)build the delivery bookkeeping from the open messages on disk.
+//  (Re)build the delivery bookkeeping from the open messages on disk,
+//  keeping the workers that have sent READY.
 static void
 s_load_sched (s_core_t *self)
 {
-    pf_proc_sched_destroy (&self->sched);
-    self->sched = pf_proc_sched_new (self->args->strict);
+    if (!self->sched)
+        self->sched = pf_proc_sched_new (self->args->strict);
+    pf_proc_sched_forget_messages (self->sched);
     pf_proc_store_scan (self->store, s_load_row, self->sched);
 }
 
@@ -573,10 +591,31 @@ s_worker_gone (s_core_t *self, zmsg_t *request)
         s_worker_remove (self, worker, "worker gone");
 }
 
+//  "CONTROL" routing-id frames...: answer at once, with the gauges read now.
+static void
+s_control (s_core_t *self, zmsg_t *request)
+{
+    pf_stats_gauge (self->stats, PF_STATS_WORKERS, (int64_t) pf_proc_sched_workers (self->sched));
+    pf_stats_gauge (self->stats, PF_STATS_PENDING, (int64_t) pf_proc_sched_open (self->sched));
+    pf_stats_gauge (self->stats, PF_STATS_INFLIGHT,
+                    (int64_t) pf_proc_sched_inflight (self->sched));
+    pf_stats_gauge (self->stats, PF_STATS_DB_BYTES, pf_stats_db_bytes (self->args->db_path));
+    zmsg_t *msg = zmsg_dup (request);
+    zmsg_t *reply = pf_stats_control (&msg, self->stats);
+    if (reply) {
+        zmsg_pushstr (reply, "CONTROL");
+        zmsg_send (&reply, self->pipe);
+    }
+    zmsg_destroy (&reply);
+}
+
 static void
 s_apply (s_core_t *self, zmsg_t *request)
 {
     char *kind = zmsg_popstr (request);
+    if (streq (kind, "CONTROL"))
+        s_control (self, request);
+    else
     if (streq (kind, "EDGE"))
         s_from_edge (self, request);
     else
@@ -613,18 +652,31 @@ s_turn (s_core_t *self)
         s_apply (self, request);
     zlistx_purge (self->requests);
     self->records = 0;
-    s_timers (self);
-    s_deliveries (self);
-    s_handoffs_send (self);
-    if (pf_proc_store_commit (self->store) == 0)
+    //  After a failed commit, wait a little before writing for anything but
+    //  new messages, so that a full disk does not turn every turn into a
+    //  failed delivery
+    if (self->now >= self->writes_paused_until) {
+        s_timers (self);
+        s_deliveries (self);
+        s_handoffs_send (self);
+    }
+    uint64_t *verdicts = self->turn_verdicts;
+    if (pf_proc_store_commit (self->store) == 0) {
+        pf_stats_count (self->stats, PF_STATS_ACCEPTED, verdicts [0]);
+        pf_stats_count (self->stats, PF_STATS_DUPLICATES, verdicts [1]);
+        pf_stats_count (self->stats, PF_STATS_BUSY, verdicts [2]);
         s_send_all (self, self->replies);
+    }
     else {
+        pf_stats_count (self->stats, PF_STATS_BUSY, verdicts [0] + verdicts [1] + verdicts [2]);
         for (zmsg_t *reply = (zmsg_t *) zlistx_first (self->verdicts); reply;
              reply = (zmsg_t *) zlistx_next (self->verdicts))
             s_all_busy (zmsg_last (reply));
         zlistx_purge (self->replies);
         s_load_sched (self);
+        self->writes_paused_until = self->now + S_PAUSE_AFTER_FAILURE_MS;
     }
+    verdicts [0] = verdicts [1] = verdicts [2] = 0;
     //  Verdicts go out only now, after the commit (BUSY if it failed)
     s_send_all (self, self->verdicts);
 }
@@ -658,6 +710,7 @@ pf_proc_core (zsock_t *pipe, void *args)
     zlistx_set_destructor (self.verdicts, s_msg_destroy);
     self.batches = zhashx_new ();
     zhashx_set_destructor (self.batches, s_batch_destroy);
+    self.stats = pf_stats_new ("proc");
     int64_t ticked = zclock_mono ();
     while (!self.terminated) {
         //  Wait for work or the next tick, then take whatever else is queued:
@@ -683,6 +736,7 @@ pf_proc_core (zsock_t *pipe, void *args)
     zlistx_destroy (&self.replies);
     zlistx_destroy (&self.verdicts);
     zhashx_destroy (&self.batches);
+    pf_stats_destroy (&self.stats);
     pf_buf_free (&self.handoffs);
     pf_buf_free (&self.acks);
     pf_proc_sched_destroy (&self.sched);

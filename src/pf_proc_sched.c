@@ -117,12 +117,10 @@ pf_proc_sched_new (bool strict)
     return self;
 }
 
-void
-pf_proc_sched_destroy (pf_proc_sched_t **self_p)
+//  Free every message and line.
+static void
+s_free_messages (pf_proc_sched_t *self)
 {
-    pf_proc_sched_t *self = *self_p;
-    if (!self)
-        return;
     for (s_entry_t *entry = (s_entry_t *) zhashx_first (self->by_seq); entry;
          entry = (s_entry_t *) zhashx_next (self->by_seq)) {
         //  A line without a key holds just this one message
@@ -135,6 +133,29 @@ pf_proc_sched_destroy (pf_proc_sched_t **self_p)
         free (line->key);
         free (line);
     }
+}
+
+void
+pf_proc_sched_forget_messages (pf_proc_sched_t *self)
+{
+    s_free_messages (self);
+    zhashx_purge (self->by_seq);
+    zhashx_purge (self->lines);
+    zhashx_purge (self->inflight);
+    zlistx_purge (self->ready);
+    zlistx_purge (self->handoffs);
+    for (pf_sched_worker_t *worker = (pf_sched_worker_t *) zhashx_first (self->workers);
+         worker; worker = (pf_sched_worker_t *) zhashx_next (self->workers))
+        worker->inflight = 0;
+}
+
+void
+pf_proc_sched_destroy (pf_proc_sched_t **self_p)
+{
+    pf_proc_sched_t *self = *self_p;
+    if (!self)
+        return;
+    s_free_messages (self);
     zhashx_destroy (&self->by_seq);
     zhashx_destroy (&self->lines);
     zhashx_destroy (&self->inflight);
@@ -228,7 +249,8 @@ pf_proc_sched_add (pf_proc_sched_t *self, uint64_t seq, uint32_t partition, uint
     char *strings = (char *) (entry + 1);
     memcpy (strings, id, id_size + 1);
     memcpy (strings + id_size + 1, topic, topic_size + 1);
-    memcpy (strings + id_size + topic_size + 2, key, key_size);
+    if (key_size)
+        memcpy (strings + id_size + topic_size + 2, key, key_size);
     entry->msg = (pf_sched_msg_t) {
         .seq = seq, .partition = partition, .attempts = attempts, .state = state,
         .id = strings, .topic = strings + id_size + 1,

@@ -18,7 +18,8 @@ typedef enum {
     PF_SCHED_RETRYING           //  held by the retry node
 } pf_sched_state_t;
 
-//  An open message. Fields are read-only outside pf_proc_sched.
+//  An open message. Fields are read-only outside pf_proc_sched, except
+//  accepted_at, which is the core's to set.
 typedef struct {
     uint64_t seq;               //  row in the store
     uint32_t partition;
@@ -30,6 +31,8 @@ typedef struct {
     size_t key_size;
     pf_sched_worker_t *worker;  //  INFLIGHT: who holds it
     int64_t deadline;           //  INFLIGHT: delivery-timeout; HANDOFF: resend time
+    int64_t accepted_at;        //  monotonic us when accepted here; 0 if unknown
+                                //  (loaded at start-up, re-injected)
 } pf_sched_msg_t;
 
 //  strict: a failing message holds back the later messages of its key.
@@ -49,6 +52,11 @@ pf_sched_msg_t *
 
 pf_sched_msg_t *
     pf_proc_sched_find (pf_proc_sched_t *self, uint64_t seq);
+
+//  Forget every message but keep the workers (their credit all free), to
+//  load the messages again from the store after a failed commit.
+void
+    pf_proc_sched_forget_messages (pf_proc_sched_t *self);
 
 //  Forget a message that is done or dead; its line moves on.
 void

@@ -32,6 +32,7 @@ struct _pf_proc_store_t {
     int64_t group_pending;          //  pending before the group
     int64_t group_now;              //  wall clock of the group, ms
     bool group_failed;              //  a statement failed: roll back
+    int group_changes;              //  sqlite3_total_changes at the group's start
     uint64_t *group_hashes;         //  hash of each row staged, by seq - first seq
     size_t group_capacity;
     bool failing;                   //  in a storage-error episode (log once)
@@ -267,6 +268,7 @@ pf_proc_store_begin (pf_proc_store_t *self)
     self->group_first_seq = self->next_seq;
     self->group_pending = self->pending;
     self->group_failed = !pf_db_step (self->begin);
+    self->group_changes = sqlite3_total_changes (self->db);
 }
 
 //  True if the id stored at seq is this id.
@@ -516,9 +518,11 @@ pf_proc_store_commit (pf_proc_store_t *self)
             if (upto > self->pruned)
                 self->pruned = upto;
             pf_dedupe_expire (self->index, floor);
-            if (self->failing)
+            //  Only a commit that wrote something shows the disk took it
+            if (self->failing && sqlite3_total_changes (self->db) > self->group_changes) {
                 pf_notice ("database '%s' writable again", self->path);
-            self->failing = false;
+                self->failing = false;
+            }
             return 0;
         }
     }

@@ -38,6 +38,7 @@ typedef struct {
     bool terminated;
     int64_t warned_at;          //  last warning about a peer
     size_t replays;             //  replays queued since the last s_load
+    pf_stats_t *stats;          //  this thread's counters
 } s_core_t;
 
 //  ---- Backoff ----------------------------------------------------------------------
@@ -244,6 +245,7 @@ s_replay_answered (s_core_t *self, uint32_t index, uint64_t ticket, uint64_t new
         return;                 //  the proc could not store it: sent again on time
     pf_retry_store_dead_delete (self->store, number);
     pf_retry_sched_remove (self->sched, item);
+    pf_stats_count (self->stats, PF_STATS_REPLAYED, 1);
     pf_info ("dead letter replayed number=%" PRId64 " proc=%s seq=%" PRIu64, number,
              proc->name, new_seq);
 }
@@ -319,6 +321,7 @@ s_failed (s_core_t *self, uint32_t index, pf_link_entry_t *entry)
         pf_retry_store_put (self->store, proc->name, entry, PF_RETRY_DEAD, 0);
         pf_retry_sched_add (self->sched, index, entry->seq, entry->partition, entry->attempt,
                             PF_RETRY_ITEM_DEAD, 0);
+        pf_stats_count (self->stats, PF_STATS_DEAD_LETTERED, 1);
         char id [81], reason [81];
         pf_info ("dead letter id=%s proc=%s attempts=%u reason=%s",
                  s_loggable (id, sizeof id, entry->record.id, entry->record.id_size),
@@ -331,6 +334,7 @@ s_failed (s_core_t *self, uint32_t index, pf_link_entry_t *entry)
         pf_retry_store_put (self->store, proc->name, entry, PF_RETRY_WAITING, due);
         pf_retry_sched_add (self->sched, index, entry->seq, entry->partition, entry->attempt,
                             PF_RETRY_ITEM_WAITING, due);
+        pf_stats_count (self->stats, PF_STATS_RETRIED, 1);
         char id [81];
         pf_debug ("retry id=%s proc=%s attempt=%u in_ms=%" PRId64,
                   s_loggable (id, sizeof id, entry->record.id, entry->record.id_size),
@@ -756,6 +760,16 @@ s_control (s_core_t *self, zmsg_t *msg)
         reply = pf_control_reply_ok (&request, &frames);
     }
     else
+    if (streq (command, "STATS")) {
+        size_t retrying = pf_retry_sched_count (self->sched, UINT32_MAX, PF_RETRY_ITEM_WAITING)
+                        + pf_retry_sched_count (self->sched, UINT32_MAX, PF_RETRY_ITEM_SENT);
+        pf_stats_gauge (self->stats, PF_STATS_RETRYING, (int64_t) retrying);
+        pf_stats_gauge (self->stats, PF_STATS_DEAD_LETTERS,
+                        pf_retry_store_dead_count (self->store));
+        pf_stats_gauge (self->stats, PF_STATS_DB_BYTES, pf_stats_db_bytes (self->args->db_path));
+        reply = pf_stats_reply (&request, self->stats);
+    }
+    else
     if (streq (command, "DLQ-LIST"))
         reply = s_dlq_list (self, &request);
     else
@@ -876,6 +890,7 @@ pf_retry_core (zsock_t *pipe, void *args)
         return;
     }
     self.controls = zlistx_new ();
+    self.stats = pf_stats_new ("retry");
     zlistx_set_destructor (self.controls, s_msg_destroy);
     zpoller_t *poller = zpoller_new (pipe, NULL);
     zpoller_set_nonstop (poller, true);
@@ -885,6 +900,7 @@ pf_retry_core (zsock_t *pipe, void *args)
     }
     zpoller_destroy (&poller);
     zlistx_destroy (&self.controls);
+    pf_stats_destroy (&self.stats);
     s_procs_destroy (&self);
     pf_retry_sched_destroy (&self.sched);
     pf_retry_store_destroy (&self.store);

@@ -3,9 +3,13 @@
 //  Prometheus text format, a table).
 //
 //  Each thread that counts owns its own pf_stats_t and counts without a
-//  lock or an allocation; to report, a thread hands a copy (pf_stats_dup)
-//  to the socket loop, which merges the parts (pf_stats_merge). A STATS
-//  reply carries the merged object encoded (pf_stats_encode), which the CLI
+//  lock or an allocation. A STATS request is answered by the thread that
+//  counts: the edge's socket loop itself; for a proc or the retry node, the
+//  socket loop relays the request to the core actor, which answers it
+//  between turns (so the socket loop never waits). A node whose counts
+//  were spread over several threads would hand copies (pf_stats_dup) to
+//  one and merge them (pf_stats_merge). The reply carries the encoding
+//  (pf_stats_encode, documented in pushfabric-protocol(7)), which the CLI
 //  decodes and renders.
 
 #ifndef PF_STATS_H_INCLUDED
@@ -88,12 +92,28 @@ const pf_hist_t *
 void
     pf_stats_merge (pf_stats_t *self, const pf_stats_t *other);
 
+//  Bytes of the SQLite database at path with its WAL file; 0 if missing.
+int64_t
+    pf_stats_db_bytes (const char *path);
+
 //  Append the encoding (for the STATS reply) to buf; decode one, or NULL
 //  when the bytes are not one.
 void
     pf_stats_encode (const pf_stats_t *self, pf_buf_t *buf);
 pf_stats_t *
     pf_stats_decode (const void *data, size_t size);
+
+//  Answer a control request (a message received on the control ROUTER,
+//  taken) for a node that serves only PING and STATS: PING is answered OK
+//  "PONG", STATS OK with the encoding of stats, anything else ERROR.
+//  Returns the reply to send on the ROUTER, or NULL for a message that is
+//  not even a request.
+zmsg_t *
+    pf_stats_control (zmsg_t **msg_p, const pf_stats_t *stats);
+
+//  The reply OK with the encoding of stats. Destroys the request.
+zmsg_t *
+    pf_stats_reply (pf_control_request_t **request_p, const pf_stats_t *stats);
 
 //  Append "NODE": {"role": ..., "counters": {...}, "gauges": {...},
 //  "latency": {"accept_us": {"count":, "p50":, ...}, ...}} to buf.
@@ -103,9 +123,11 @@ void
 //  Append the Prometheus text exposition of the node to buf: metrics
 //  pushfabric_NAME_total (counters), pushfabric_NAME (gauges),
 //  pushfabric_NAME (histograms: _bucket{le=...}, _sum, _count), each sample
-//  labelled node and role. With header, the # HELP and # TYPE lines too
-//  (once per metric when several nodes are rendered one after another:
-//  pass header for the first node only... see pf_stats_prometheus_all).
+//  labelled node and role, for count nodes with their names; each metric
+//  once, with its # HELP and # TYPE lines, then a sample per node. The
+//  histogram buckets are cumulative at fixed bounds (100 us to 10 s);
+//  since the bounds fall inside pf_hist buckets, a count is exact to one
+//  pf_hist bucket (3 %).
 void
     pf_stats_prometheus (pf_stats_t **nodes, const char **names, size_t count,
                          pf_buf_t *buf);

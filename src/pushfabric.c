@@ -15,6 +15,7 @@ static const struct {
     { "keygen", cmd_keygen, "write a CURVE certificate pair" },
     { "send", cmd_send, "push messages to the fabric" },
     { "dlq", cmd_dlq, "list, show, replay or purge dead letters" },
+    { "stats", cmd_stats, "show each node's counters, gauges and latency percentiles" },
     { "work", cmd_work, "run a command for each delivery" },
     { "bench", cmd_bench, "measure accepted/s and latency against a baseline" },
 };
