@@ -17,6 +17,7 @@
 //  clock less that stamp. Producers and workers share this process's clock.
 
 #include "cmd.h"
+#include "cmd_fabric.h"
 #include <dirent.h>
 #include <math.h>
 #include <netinet/in.h>
@@ -1740,46 +1741,14 @@ static void
 s_target_load (const char *config_path, s_target_t *target, s_params_t *params)
 {
     pf_config_t *config = cmd_load_config (config_path);
-    const char *edge = (const char *) zlistx_first (pf_config_nodes (config, "edge"));
-    if (!edge)
-        cmd_fatal ("%s: the fabric has no edge", pf_config_path (config));
-    char *error = NULL;
-    zcert_t *server = pf_keys_node (config, edge, &error);
-    if (!server)
-        cmd_fatal ("%s", error);
-    char key [256];
-    snprintf (key, sizeof key, "edge/%s/frontend", edge);
-    target->endpoint = strdup (pf_config_str (config, key));
-    target->edge = strdup (edge);
-    target->server_public = strdup (zcert_public_txt (server));
+    cmd_fabric_edge_t edge;
+    cmd_fabric_edge (config, NULL, &edge);
+    target->endpoint = edge.endpoint;
+    target->edge = edge.name;
+    target->server_public = edge.server_public;
     target->cert_path = pf_keys_path (config, "secret/client.cert_secret");
-    zcert_destroy (&server);
     //  For the workers: every proc's workers endpoint and public key
-    zlistx_t *procs = pf_config_nodes (config, "proc");
-    target->procs = (pf_worker_proc_t *) zmalloc ((zlistx_size (procs) + 1)
-                                                  * sizeof (pf_worker_proc_t));
-    int64_t shortest = INT64_MAX;
-    for (const char *name = (const char *) zlistx_first (procs); name;
-         name = (const char *) zlistx_next (procs)) {
-        zcert_t *cert = pf_keys_node (config, name, &error);
-        if (!cert)
-            cmd_fatal ("%s", error);
-        pf_worker_proc_t *proc = &target->procs [target->proc_count++];
-        snprintf (key, sizeof key, "proc/%s/workers", name);
-        proc->endpoint = strdup (pf_config_str (config, key));
-        proc->server_public = strdup (zcert_public_txt (cert));
-        zcert_destroy (&cert);
-        snprintf (key, sizeof key, "proc/%s/heartbeat-timeout", name);
-        int64_t timeout = pf_config_int (config, key);
-        if (timeout < shortest)
-            shortest = timeout;
-    }
-    if (params->workers && target->proc_count == 0)
-        cmd_fatal ("%s: the fabric has no proc for the workers", pf_config_path (config));
-    //  As `work` does: a third of the shortest heartbeat-timeout
-    if (shortest != INT64_MAX)
-        target->heartbeat_ms = (int) (shortest / 3 < 1 ? 1
-                                    : shortest / 3 > 3600000 ? 3600000 : shortest / 3);
+    target->procs = cmd_fabric_procs (config, &target->proc_count, &target->heartbeat_ms);
     target->worker_cert_path = pf_keys_path (config, "secret/worker.cert_secret");
     if ((int64_t) params->size > pf_config_int (config, "fabric/max-payload"))
         cmd_fatal ("--size %zu is above the fabric's max-payload %" PRId64, params->size,
@@ -1787,6 +1756,7 @@ s_target_load (const char *config_path, s_target_t *target, s_params_t *params)
     //  Report what the fabric runs with
     const char *proc = (const char *) zlistx_first (pf_config_nodes (config, "proc"));
     if (proc) {
+        char key [256];
         snprintf (key, sizeof key, "proc/%s/synchronous", proc);
         params->sync = streq (pf_config_str (config, key), "full") ? "full" : "normal";
     }
@@ -1992,11 +1962,7 @@ cmd_bench (int argc, char **argv)
     pf_hist_destroy (&fabric.latency);
     pf_hist_destroy (&fabric.e2e);
     pf_hist_destroy (&baseline.latency);
-    for (size_t index = 0; index < target.proc_count; index++) {
-        free ((char *) target.procs [index].endpoint);
-        free ((char *) target.procs [index].server_public);
-    }
-    free (target.procs);
+    cmd_fabric_procs_free (&target.procs, target.proc_count);
     free (target.worker_cert_path);
     free (target.endpoint);
     free (target.edge);

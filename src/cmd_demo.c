@@ -2,6 +2,7 @@
 
 #include "cmd.h"
 #include "cmd_demo.h"
+#include "cmd_fabric.h"
 
 //  Orders whose number ends in 3 fail their first two attempts; every
 //  25th order always fails and ends as a dead letter
@@ -12,7 +13,7 @@ struct _cmd_demo_t {
     pf_producer_t *producer;
     pf_worker_t *worker;
     pf_worker_proc_t *procs;    //  every proc's workers endpoint and key
-    zlistx_t *strings;          //  what procs points into
+    size_t proc_count;
     uint32_t max_attempts;      //  of the retry node: a FAIL then is final
     size_t sent, accepted, refused, done, failed, dead;
     zhashx_t *retrying;         //  ids failed and not yet done or dead
@@ -60,64 +61,25 @@ s_on_delivery (const pf_delivery_t *delivery, void *arg, char *reason, size_t re
     return 1;
 }
 
-static char *
-s_keep (cmd_demo_t *self, char *text)
-{
-    zlistx_add_end (self->strings, text);
-    return text;
-}
-
-//  Every proc's workers endpoint and public key, for the worker.
-static int
-s_procs (cmd_demo_t *self, pf_config_t *config, size_t *count)
-{
-    zlistx_t *names = pf_config_nodes (config, "proc");
-    self->procs = (pf_worker_proc_t *) calloc (zlistx_size (names), sizeof (pf_worker_proc_t));
-    *count = 0;
-    for (const char *name = (const char *) zlistx_first (names); name;
-         name = (const char *) zlistx_next (names)) {
-        char key [256], *error = NULL;
-        snprintf (key, sizeof key, "proc/%s/workers", name);
-        zcert_t *cert = pf_keys_node (config, name, &error);
-        if (!cert) {
-            pf_error ("demo: %s", error);
-            free (error);
-            return -1;
-        }
-        self->procs [*count].endpoint = s_keep (self, strdup (pf_config_str (config, key)));
-        self->procs [*count].server_public = s_keep (self, strdup (zcert_public_txt (cert)));
-        (*count)++;
-        zcert_destroy (&cert);
-    }
-    return 0;
-}
-
 static int
 s_connect (cmd_demo_t *self, pf_config_t *config)
 {
-    zlistx_t *edges = pf_config_nodes (config, "edge");
-    const char *edge = (const char *) zlistx_first (edges);
-    char key [256], *error = NULL;
-    zcert_t *server = pf_keys_node (config, edge, &error);
-    if (!server) {
-        pf_error ("demo: %s", error);
-        free (error);
-        return -1;
-    }
-    snprintf (key, sizeof key, "edge/%s/frontend", edge);
-    char *client = s_keep (self, pf_keys_path (config, "secret/client.cert_secret"));
+    cmd_fabric_edge_t edge;
+    cmd_fabric_edge (config, NULL, &edge);
+    char *client = pf_keys_path (config, "secret/client.cert_secret");
+    char *worker_cert = pf_keys_path (config, "secret/worker.cert_secret");
     pf_producer_options_t producer = {
-        .endpoint = pf_config_str (config, key), .server_public = zcert_public_txt (server),
+        .endpoint = edge.endpoint, .server_public = edge.server_public,
         .cert_path = client, .window = 100, .on_verdict = s_on_verdict, .arg = self
     };
+    char *error = NULL;
     self->producer = pf_producer_new (&producer, &error);
-    zcert_destroy (&server);
-    size_t count = 0;
-    if (self->producer && s_procs (self, config, &count) == 0) {
+    int heartbeat_ms;
+    self->procs = cmd_fabric_procs (config, &self->proc_count, &heartbeat_ms);
+    if (self->producer) {
         pf_worker_options_t worker = {
-            .procs = self->procs, .proc_count = count,
-            .cert_path = s_keep (self, pf_keys_path (config, "secret/worker.cert_secret")),
-            .topics = "demo.", .credit = 10, .heartbeat_ms = 1000,
+            .procs = self->procs, .proc_count = self->proc_count, .cert_path = worker_cert,
+            .topics = "demo.", .credit = 10, .heartbeat_ms = heartbeat_ms,
             .handler = s_on_delivery, .arg = self
         };
         self->worker = pf_worker_new (&worker, &error);
@@ -125,6 +87,9 @@ s_connect (cmd_demo_t *self, pf_config_t *config)
     if (error)
         pf_error ("demo: %s", error);
     free (error);
+    free (client);
+    free (worker_cert);
+    cmd_fabric_edge_free (&edge);
     return self->producer && self->worker ? 0 : -1;
 }
 
@@ -132,8 +97,6 @@ cmd_demo_t *
 cmd_demo_new (pf_config_t *config)
 {
     cmd_demo_t *self = (cmd_demo_t *) zmalloc (sizeof (cmd_demo_t));
-    self->strings = zlistx_new ();
-    zlistx_set_destructor (self->strings, (zlistx_destructor_fn *) zstr_free);
     self->retrying = zhashx_new ();
     zlistx_t *retries = pf_config_nodes (config, "retry");
     const char *retry = (const char *) zlistx_first (retries);
@@ -191,8 +154,7 @@ cmd_demo_destroy (cmd_demo_t **self_p)
         pf_producer_flush (self->producer, 3000);
     pf_producer_destroy (&self->producer);
     pf_worker_destroy (&self->worker);
-    free (self->procs);
-    zlistx_destroy (&self->strings);
+    cmd_fabric_procs_free (&self->procs, self->proc_count);
     zhashx_destroy (&self->retrying);
     free (self);
     *self_p = NULL;

@@ -2,6 +2,7 @@
 //  API, one output line per final verdict.
 
 #include "cmd.h"
+#include "cmd_fabric.h"
 
 static const char *s_usage =
     "usage: pushfabric send [--edge NAME] --topic T [--key K] [--id ID] [PAYLOAD... | -]\n"
@@ -85,33 +86,23 @@ s_push_lines (pf_producer_t *producer, const char *topic, const char *key)
 
 //  Where to connect: the edge's frontend and public key, and our key pair.
 static pf_producer_t *
-s_connect (pf_config_t *config, const char *edge, const char *cert_path, int timeout,
+s_connect (pf_config_t *config, const char *name, const char *cert_path, int timeout,
            s_send_t *self)
 {
-    if (!edge) {
-        zlistx_t *edges = pf_config_nodes (config, "edge");
-        edge = (const char *) zlistx_first (edges);
-    }
-    const char *role = edge ? pf_config_role_of (config, edge) : NULL;
-    if (!role || !streq (role, "edge"))
-        cmd_fatal ("%s: no edge named '%s'", pf_config_path (config), edge ? edge : "");
-    char *error = NULL;
-    zcert_t *server = pf_keys_node (config, edge, &error);
-    if (!server)
-        cmd_fatal ("%s", error);
-    char key [256];
-    snprintf (key, sizeof key, "edge/%s/frontend", edge);
+    cmd_fabric_edge_t edge;
+    cmd_fabric_edge (config, name, &edge);
     char *default_cert = pf_keys_path (config, "secret/client.cert_secret");
     pf_producer_options_t options = {
-        .endpoint = pf_config_str (config, key),
-        .server_public = zcert_public_txt (server),
+        .endpoint = edge.endpoint,
+        .server_public = edge.server_public,
         .cert_path = cert_path ? cert_path : default_cert,
         .deadline_ms = timeout,
         .on_verdict = s_on_verdict,
         .arg = self
     };
+    char *error = NULL;
     pf_producer_t *producer = pf_producer_new (&options, &error);
-    zcert_destroy (&server);
+    cmd_fabric_edge_free (&edge);
     free (default_cert);
     if (!producer)
         cmd_fatal ("%s", error);

@@ -8,6 +8,7 @@
 //  so a long command does not make the procs count the worker as lost.
 
 #include "cmd.h"
+#include "cmd_fabric.h"
 #include <poll.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -437,44 +438,6 @@ s_open_std_fds (void)
         }
 }
 
-//  Every proc of the config with its workers endpoint and public key, and
-//  the heartbeat: a third of the shortest heartbeat-timeout.
-static pf_worker_proc_t *
-s_procs (pf_config_t *config, size_t *count, zlistx_t *certs, int *heartbeat_ms)
-{
-    zlistx_t *names = pf_config_nodes (config, "proc");
-    *count = zlistx_size (names);
-    if (*count == 0)
-        cmd_fatal ("%s: no proc to serve", pf_config_path (config));
-    pf_worker_proc_t *procs = (pf_worker_proc_t *) zmalloc (*count * sizeof (pf_worker_proc_t));
-    int64_t shortest = INT64_MAX;
-    size_t index = 0;
-    for (const char *name = (const char *) zlistx_first (names); name;
-         name = (const char *) zlistx_next (names), index++) {
-        char *error = NULL;
-        zcert_t *cert = pf_keys_node (config, name, &error);
-        if (!cert)
-            cmd_fatal ("%s", error);
-        zlistx_add_end (certs, cert);
-        char key [256];
-        snprintf (key, sizeof key, "proc/%s/workers", name);
-        procs [index].endpoint = pf_config_str (config, key);
-        procs [index].server_public = zcert_public_txt (cert);
-        snprintf (key, sizeof key, "proc/%s/heartbeat-timeout", name);
-        int64_t timeout = pf_config_int (config, key);
-        if (timeout < shortest)
-            shortest = timeout;
-    }
-    *heartbeat_ms = (int) (shortest / 3 > 0 ? shortest / 3 : 1);
-    return procs;
-}
-
-static void
-s_cert_destroy (void **item)
-{
-    zcert_destroy ((zcert_t **) item);
-}
-
 int
 cmd_work (int argc, char **argv)
 {
@@ -517,11 +480,9 @@ cmd_work (int argc, char **argv)
     pf_config_t *config = cmd_load_config (cmd_config_path (config_path));
     pf_log_set_node ("work");
     s_open_std_fds ();
-    zlistx_t *certs = zlistx_new ();
-    zlistx_set_destructor (certs, s_cert_destroy);
     size_t proc_count;
     int heartbeat_ms;
-    pf_worker_proc_t *procs = s_procs (config, &proc_count, certs, &heartbeat_ms);
+    pf_worker_proc_t *procs = cmd_fabric_procs (config, &proc_count, &heartbeat_ms);
     char *default_cert = pf_keys_path (config, "secret/worker.cert_secret");
     s_work_t self = {
         .argv = command,
@@ -552,8 +513,7 @@ cmd_work (int argc, char **argv)
     char *error = NULL;
     self.worker = pf_worker_new (&worker_options, &error);
     pthread_sigmask (SIG_SETMASK, &previous, NULL);
-    zlistx_destroy (&certs);
-    free (procs);
+    cmd_fabric_procs_free (&procs, proc_count);
     free (default_cert);
     if (!self.worker)
         cmd_fatal ("%s", error);
