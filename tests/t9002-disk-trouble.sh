@@ -81,6 +81,13 @@ for n in range(1000):
 is "$("$PYTHON3" "$top_srcdir/tests/pf1.py" "$CFG" push other-1 t "$k2" x)" "ACK other-1" \
    "the other proc's partitions are served meanwhile"
 
+# A worker connected while the disk is full keeps its place: the proc neither
+# flaps between failing and writable nor tells it DISCONNECT again and again
+"$PYTHON3" "$top_srcdir/tests/pfworker.py" "$CFG" "$T/full.ledger" --ping 0.3 --seconds 4 \
+    2>/dev/null
+is "$(grep -c "cannot be written" "$T/p1.log")" "1" "a worker on the full proc brings no new failure line"
+[ "$(grep -c "DISCONNECT" "$T/p1.log")" -le 1 ]; ok $? "and is not told DISCONNECT again and again"
+
 # Space returns
 mount -o remount,size=64m "$T/small"; ok $? "the tmpfs grows to 64 MiB"
 for _ in $(seq 1 30); do
