@@ -76,6 +76,10 @@ cmd_node (int argc, char **argv)
     pf_log_level_t level;
     if (!verbose && pf_log_level_parse (pf_config_str (config, key), &level) == 0)
         pf_log_set_level (level);
+    snprintf (key, sizeof key, "%s/%s/log", role, name);
+    pf_log_set_json (streq (pf_config_str (config, key), "json"));
+    snprintf (key, sizeof key, "%s/%s/log-to", role, name);
+    pf_log_set_syslog (streq (pf_config_str (config, key), "syslog"));
 
     //  Only this thread takes SIGINT and SIGTERM, which set zsys_interrupted;
     //  the node's threads start with them blocked and stop on $TERM

@@ -69,6 +69,10 @@ static const s_row_t s_rows [] = {
     //  The walk only reaches depth 3 under a node, so '*' here is a role
     { "*/*/log-level",            S_ENUM,     "info",    0,    0,
       "debug|info|notice|warning|error", false },
+    { "*/*/log",                  S_ENUM,     "text",    0,    0,
+      "text|json", false },
+    { "*/*/log-to",               S_ENUM,     "stderr",  0,    0,
+      "stderr|syslog", false },
 };
 #define S_ROW_COUNT (sizeof (s_rows) / sizeof (s_rows [0]))
 

@@ -27,6 +27,17 @@ int
 bool
     pf_log_enabled (pf_log_level_t level);
 
+//  Write each line as a JSON object ({"time", "level", "node", "event",
+//  "fields": {key: value}}) instead of text; the event is the message up to
+//  its first key=value field.
+void
+    pf_log_set_json (bool json);
+
+//  Send lines to syslog (facility daemon, ident the node name) instead of
+//  stderr.
+void
+    pf_log_set_syslog (bool syslog);
+
 //  Log one line: "2026-11-27T10:00:00.123Z notice proc/p1 ready endpoint=..."
 void
     pf_log (pf_log_level_t level, const char *format, ...)

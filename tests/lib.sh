@@ -85,7 +85,9 @@ node_start () {
     eval "PID_$name=$pid"
     NODE_PIDS="$NODE_PIDS $pid"
     for _ in $(seq 1 200); do
-        if tail -n +"$((start_line + 1))" "$log" | grep -q " ready "; then return 0; fi
+        if tail -n +"$((start_line + 1))" "$log" | grep -q ' ready \|"event":"ready"'; then
+            return 0
+        fi
         if ! kill -0 "$pid" 2>/dev/null; then
             echo "# $role $name exited before ready:"; sed 's/^/#   /' "$log" | tail -n 5
             return 1
