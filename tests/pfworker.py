@@ -139,6 +139,13 @@ def main(argv):
                     or any(payload.endswith(text) and int(attempt) <= limit
                            for text, limit in suffix_rules)
                 handled += 1
+                # The ledger line first, then the answer: a worker killed in
+                # between leaves a DONE the proc redelivers (at-least-once),
+                # never a DONE the proc committed and no ledger knows of.
+                ledger.write("%.6f %.6f %s %s %s %s %s %s\n" % (
+                    received, time.time(), rid.decode(), key.hex() or "-", attempt.decode(),
+                    payload.decode(errors="replace"), "FAIL" if fail else "DONE",
+                    sockets[socket]))
                 if fail:
                     socket.send_multipart([b"", b"PF1", b"FAIL", rid, b"failed on purpose"])
                 elif command == b"DELIVERB":
@@ -146,10 +153,6 @@ def main(argv):
                 else:
                     socket.send_multipart([b"", b"PF1", b"DONE", rid])
                 held[socket] -= 1
-                ledger.write("%.6f %.6f %s %s %s %s %s %s\n" % (
-                    received, time.time(), rid.decode(), key.hex() or "-", attempt.decode(),
-                    payload.decode(errors="replace"), "FAIL" if fail else "DONE",
-                    sockets[socket]))
             if done_ids:
                 socket.send_multipart([b"", b"PF1", b"DONEB",
                                        b"".join(bytes([len(i)]) + i for i in done_ids)])
