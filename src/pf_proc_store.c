@@ -535,12 +535,6 @@ pf_proc_store_commit (pf_proc_store_t *self)
     return -1;
 }
 
-int64_t
-pf_proc_store_pending (pf_proc_store_t *self)
-{
-    return self->pending;
-}
-
 size_t
 pf_proc_store_remembered (pf_proc_store_t *self)
 {

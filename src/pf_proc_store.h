@@ -94,10 +94,6 @@ int
 int
     pf_proc_store_commit (pf_proc_store_t *self);
 
-//  Messages stored and not yet done or dead.
-int64_t
-    pf_proc_store_pending (pf_proc_store_t *self);
-
 //  Ids inside the dedupe window.
 size_t
     pf_proc_store_remembered (pf_proc_store_t *self);
