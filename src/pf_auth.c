@@ -11,8 +11,7 @@ typedef struct {
     zlistx_t *stores;       //  zcertstore_t * (disk stores, live reload)
     zhashx_t *allow;        //  addresses served; empty = all
     zhashx_t *deny;         //  addresses refused (when allow is empty)
-    int64_t logged_at;      //  last refusal logged, to rate-limit the log
-    size_t suppressed;      //  refusals not logged since then
+    pf_log_limit_t refusals;    //  one refusal line a second at most
 } s_domain_t;
 
 typedef struct {
@@ -100,18 +99,11 @@ static void
 s_log_refusal (s_domain_t *domain, const char *domain_name, const char *what,
                const char *detail)
 {
-    int64_t now = zclock_mono ();
-    if (domain && now - domain->logged_at < 1000) {
-        domain->suppressed++;
+    size_t suppressed = 0;
+    if (domain && !pf_log_limit_pass (&domain->refusals, 1000, &suppressed))
         return;
-    }
-    size_t suppressed = domain ? domain->suppressed : 0;
     pf_warning ("%s refused domain=%s %s suppressed=%zu", what, domain_name, detail,
                 suppressed);
-    if (domain) {
-        domain->logged_at = now;
-        domain->suppressed = 0;
-    }
 }
 
 static bool

@@ -12,11 +12,14 @@
 #define S_PROC_BATCH_BYTES      (1024 * 1024)
 //  A client with nothing in flight is forgotten after this long
 #define S_CLIENT_IDLE_MS        60000
+//  A BUSY episode ends (and is logged as ended) after this long without one
+#define S_BUSY_QUIET_MS         5000
 
 //  A connected client: where its verdicts go.
 typedef struct {
     zframe_t *routing_id;       //  the frontend's id of the connection
     char *key;                  //  routing id as hex, our map key
+    char public_key [41];       //  its certificate's public key (Z85), for logs
     pf_buf_t verdicts;          //  batch-form verdicts not yet sent
     bool dirty;                 //  listed for the next verdict flush
     size_t tickets;             //  pushes of this client in flight
@@ -66,6 +69,10 @@ typedef struct {
     int64_t swept_at;           //  last idle-client sweep
     zsock_t *control;           //  ROUTER: operators, or NULL
     pf_stats_t *stats;          //  our counters
+    pf_log_limit_t nack_log;    //  one NACK line a second at most
+    int64_t busy_since;         //  monotonic ms the BUSY episode began, or 0
+    int64_t busy_last;          //  monotonic ms of its latest BUSY
+    uint64_t busy_count;        //  BUSY answers in the episode
 } s_edge_t;
 
 //  ---- Clients ------------------------------------------------------------------
@@ -193,6 +200,30 @@ s_ticket_new (s_edge_t *self, s_client_t *client, bool batch, const pf_record_t 
 }
 
 //  Answer a ticket once; later answers for it are ignored.
+//  A BUSY answer: the first of an episode is logged, the rest counted.
+static void
+s_busy_noted (s_edge_t *self)
+{
+    self->busy_last = zclock_mono ();
+    self->busy_count++;
+    if (self->busy_since)
+        return;
+    self->busy_since = self->busy_last;
+    pf_warning ("busy episode began: pushes are answered BUSY");
+}
+
+//  Log the end of a BUSY episode once none has been answered for a while.
+static void
+s_busy_check (s_edge_t *self, int64_t now)
+{
+    if (!self->busy_since || now - self->busy_last < S_BUSY_QUIET_MS)
+        return;
+    pf_notice ("busy episode ended busy=%" PRIu64 " seconds=%.1f", self->busy_count,
+               (double) (self->busy_last - self->busy_since) / 1000.0);
+    self->busy_since = 0;
+    self->busy_count = 0;
+}
+
 static void
 s_ticket_answer (s_edge_t *self, uint64_t ticket, char status, uint32_t retry_after)
 {
@@ -209,6 +240,8 @@ s_ticket_answer (s_edge_t *self, uint64_t ticket, char status, uint32_t retry_af
     pf_stats_count (self->stats, status == 'A' ? PF_STATS_ACCEPTED
                                : status == 'D' ? PF_STATS_DUPLICATES : PF_STATS_BUSY, 1);
     pf_stats_latency (self->stats, PF_STATS_ACCEPT_US, zclock_usecs () - slot->received_at);
+    if (status == 'B')
+        s_busy_noted (self);
     slot->client->tickets--;
     slot->client = NULL;
 }
@@ -293,11 +326,17 @@ s_link_receive (s_edge_t *self, s_link_t *link)
 
 //  ---- Client messages ------------------------------------------------------------
 
-//  A NACK for a push, or for a message that is not even one.
+//  A NACK for a push, or for a message that is not even one: counted, and
+//  logged at most once a second (every one at debug level).
 static void
-s_count_nack (s_edge_t *self, pf_reason_t reason)
+s_count_nack (s_edge_t *self, s_client_t *client, pf_reason_t reason)
 {
     pf_stats_count (self->stats, PF_STATS_NACK_MALFORMED + (reason - PF_REASON_MALFORMED), 1);
+    size_t suppressed = 0;
+    if (pf_log_enabled (PF_LOG_DEBUG)
+    ||  (pf_log_enabled (PF_LOG_INFO) && pf_log_limit_pass (&self->nack_log, 1000, &suppressed)))
+        pf_info ("NACK reason=%s client=%s suppressed=%zu", pf_reason_name (reason),
+                 client->public_key, suppressed);
 }
 
 //  Validate one record and route it, or answer its NACK.
@@ -317,8 +356,7 @@ s_accept_record (s_edge_t *self, s_client_t *client, bool batch,
         s_route (self, client, batch, record);
         return;
     }
-    pf_debug ("NACK reason=%s client=%s", pf_reason_name (reason), client->key);
-    s_count_nack (self, reason);
+    s_count_nack (self, client, reason);
     pf_verdict_t verdict = {
         .status = 'N', .id = record->id,
         .id_size = record->id_size > 255 ? 255 : record->id_size,
@@ -335,7 +373,7 @@ s_accept_batch (s_edge_t *self, s_client_t *client, const pf_message_t *message,
     const char *text = NULL;
     if (message->arg_size [0] > self->max_batch) {
         pf_stats_count (self->stats, PF_STATS_RECEIVED, 1);
-        s_count_nack (self, PF_REASON_TOO_LARGE);
+        s_count_nack (self, client, PF_REASON_TOO_LARGE);
         pf_proto_send_nack (self->frontend, client->routing_id, NULL, 0,
                             PF_REASON_TOO_LARGE, "batch is larger than max-batch");
         return;
@@ -343,7 +381,7 @@ s_accept_batch (s_edge_t *self, s_client_t *client, const pf_message_t *message,
     if (pf_proto_batch_check (message->arg [0], message->arg_size [0], false, &count, &text)
         != PF_REASON_OK) {
         pf_stats_count (self->stats, PF_STATS_RECEIVED, 1);
-        s_count_nack (self, PF_REASON_MALFORMED);
+        s_count_nack (self, client, PF_REASON_MALFORMED);
         pf_proto_send_nack (self->frontend, client->routing_id, NULL, 0,
                             PF_REASON_MALFORMED, text);
         return;
@@ -367,11 +405,18 @@ s_frontend_receive (s_edge_t *self)
         return;
     }
     s_client_t *client = s_client_lookup (self, &routing_id);
+    if (!client->public_key [0]) {
+        //  Like the topics, the key is on every frame but the routing id
+        zframe_t *first = zmsg_first (msg);
+        const char *public_key = first ? zframe_meta (first, "User-Id") : NULL;
+        snprintf (client->public_key, sizeof client->public_key, "%s",
+                  public_key ? public_key : "-");
+    }
     pf_message_t message;
     const char *text = NULL;
     if (pf_proto_parse (msg, &message, &text) != PF_REASON_OK) {
         pf_stats_count (self->stats, PF_STATS_RECEIVED, 1);
-        s_count_nack (self, PF_REASON_MALFORMED);
+        s_count_nack (self, client, PF_REASON_MALFORMED);
         pf_proto_send_nack (self->frontend, client->routing_id,
                             message.argc ? message.arg [0] : NULL,
                             message.argc ? message.arg_size [0] : 0, PF_REASON_MALFORMED, text);
@@ -394,7 +439,7 @@ s_frontend_receive (s_edge_t *self)
         pf_proto_send (self->frontend, client->routing_id, PF_CMD_PONG, 0, NULL, NULL);
     else {
         pf_stats_count (self->stats, PF_STATS_RECEIVED, 1);
-        s_count_nack (self, PF_REASON_MALFORMED);
+        s_count_nack (self, client, PF_REASON_MALFORMED);
         pf_proto_send_nack (self->frontend, client->routing_id, NULL, 0,
                             PF_REASON_MALFORMED, "command not valid from a producer");
     }
@@ -509,6 +554,7 @@ s_edge_turn (s_edge_t *self)
             s_link_receive (self, &self->links [index]);
     int64_t now = zclock_mono ();
     s_tickets_expire (self, now);
+    s_busy_check (self, now);
     s_flush_clients (self);
     s_clients_sweep (self, now);
     if (self->control)

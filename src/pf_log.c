@@ -38,6 +38,21 @@ pf_log_enabled (pf_log_level_t level)
     return level >= s_level;
 }
 
+bool
+pf_log_limit_pass (pf_log_limit_t *self, int64_t interval_ms, size_t *suppressed)
+{
+    int64_t now = zclock_mono ();
+    if (self->started && now - self->logged_at < interval_ms) {
+        self->suppressed++;
+        return false;
+    }
+    *suppressed = self->suppressed;
+    self->suppressed = 0;
+    self->logged_at = now;
+    self->started = true;
+    return true;
+}
+
 void
 pf_log_set_json (bool json)
 {

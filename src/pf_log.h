@@ -43,6 +43,21 @@ void
     pf_log (pf_log_level_t level, const char *format, ...)
     __attribute__ ((format (printf, 2, 3)));
 
+//  A rate limit for a kind of line that may repeat (refusals, NACKs): at
+//  most one line per interval, counting the ones held back. Zeroed to start;
+//  belongs to one thread.
+typedef struct {
+    int64_t logged_at;          //  monotonic ms of the last line let through
+    size_t suppressed;          //  lines held back since then
+    bool started;               //  a line has been let through
+} pf_log_limit_t;
+
+//  True if a line may be written now (then *suppressed says how many were
+//  held back since the last one, and the count restarts); false if it is
+//  held back (and counted).
+bool
+    pf_log_limit_pass (pf_log_limit_t *self, int64_t interval_ms, size_t *suppressed);
+
 #define pf_debug(...)   do { if (pf_log_enabled (PF_LOG_DEBUG)) pf_log (PF_LOG_DEBUG, __VA_ARGS__); } while (0)
 #define pf_info(...)    pf_log (PF_LOG_INFO, __VA_ARGS__)
 #define pf_notice(...)  pf_log (PF_LOG_NOTICE, __VA_ARGS__)

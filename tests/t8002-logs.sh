@@ -20,12 +20,27 @@ pf keygen stranger --dir "$T" >/dev/null
 "$PYTHON3" "$top_srcdir/tests/pf1.py" "$CFG" --timeout 1000 --cert "$T/stranger.cert_secret" \
     push x-1 t k p >/dev/null
 pf send --topic t --id j-1 x >/dev/null
-node_stop p1; node_stop e1
+# 30 NACKs at once, then one more a second later: two lines, the second
+# counting the 29 held back
+"$PYTHON3" "$top_srcdir/tests/pf1.py" "$CFG" batch $(seq -f 'n-%g:bad#topic:k:p' 1 30) \
+    >"$T/nacks"
+sleep 1.2
+"$PYTHON3" "$top_srcdir/tests/pf1.py" "$CFG" push n-31 'bad#topic' k p >>"$T/nacks"
+is "$(grep -c '^NACK n-[0-9]* BAD_TOPIC' "$T/nacks")" 31 "31 pushes answered NACK BAD_TOPIC"
+# A BUSY episode: p1 gone, pushes for its partitions are answered BUSY
+node_kill p1
+for n in $(seq 1 8); do
+    "$PYTHON3" "$top_srcdir/tests/pf1.py" "$CFG" --timeout 3000 push "b-$n" t "key$n" p
+done >"$T/busy"
+grep -q '^BUSY ' "$T/busy"; ok $? "pushes for the partitions of a killed proc are answered BUSY"
+wait_for 15 grep -q 'busy episode ended' "$T/e1.log"
+ok $? "the edge logs the end of the BUSY episode once pushes stop getting BUSY"
+node_stop e1
 
-"$PYTHON3" - "$T/p1.log" "$T/e1.log" >"$T/check" <<'PY'
+"$PYTHON3" - "$T/p1.log" "$T/e1.log" "$T/busy" >"$T/check" <<'PY'
 import json, sys
 bad, lines, events = 0, 0, []
-for path in sys.argv[1:]:
+for path in sys.argv[1:3]:
     for line in open(path):
         lines += 1
         try:
@@ -40,12 +55,21 @@ ready = [f for n, e, f in events if n == "proc/p1" and e == "ready"]
 print("ready-endpoint" if ready and "endpoint" in ready[0] else "no-ready")
 refused = [e for n, e, f in events if n == "edge/e1" and "refused" in e]
 print("refused" if refused else "no-refused")
+nacks = [f for n, e, f in events if n == "edge/e1" and e == "NACK"]
+print(" ".join("%s/%s" % (f.get("reason"), f.get("suppressed")) for f in nacks))
+busy = [(e, f) for n, e, f in events if n == "edge/e1" and e.startswith("busy episode")]
+print(" ".join(e.split()[2].rstrip(":") for e, f in busy),
+      sum(int(f.get("busy", 0)) for e, f in busy) == open(sys.argv[3]).read().count("BUSY "))
 PY
 lines=$(sed -n 1p "$T/check")
 [ "${lines%% *}" -gt 3 ] && [ "${lines##* }" -eq 0 ]
 ok $? "every line of a json log parses as one object with time, level, node, event, fields ($lines)"
 is "$(sed -n 2p "$T/check")" "ready-endpoint" "the ready line carries its endpoint as a field"
 is "$(sed -n 3p "$T/check")" "refused" "a refused client key leaves a line an operator can grep"
+is "$(sed -n 4p "$T/check")" "BAD_TOPIC/0 BAD_TOPIC/29" \
+   "NACKs leave a line at most once a second, the next one counting those held back"
+is "$(sed -n 5p "$T/check")" "began ended True" \
+   "a BUSY episode leaves a line when it begins and one when it ends, with its count"
 kill -TERM $p2; wait $p2
 grep -q "notice" "$T/p2.log"; is $? 1 "log-level = warning drops notice lines"
 done_testing
