@@ -63,6 +63,7 @@ int cmd_keygen (int argc, char **argv);
 int cmd_node (int argc, char **argv);
 int cmd_send (int argc, char **argv);
 int cmd_stats (int argc, char **argv);
+int cmd_top (int argc, char **argv);
 int cmd_up (int argc, char **argv);
 int cmd_work (int argc, char **argv);
 

@@ -71,15 +71,12 @@ cmd_node (int argc, char **argv)
     char ident [128];
     snprintf (ident, sizeof ident, "%s/%s", role, name);
     pf_log_set_node (ident);
-    char key [256];
-    snprintf (key, sizeof key, "%s/%s/log-level", role, name);
     pf_log_level_t level;
-    if (!verbose && pf_log_level_parse (pf_config_str (config, key), &level) == 0)
+    if (!verbose
+    &&  pf_log_level_parse (pf_config_node_str (config, role, name, "log-level"), &level) == 0)
         pf_log_set_level (level);
-    snprintf (key, sizeof key, "%s/%s/log", role, name);
-    pf_log_set_json (streq (pf_config_str (config, key), "json"));
-    snprintf (key, sizeof key, "%s/%s/log-to", role, name);
-    pf_log_set_syslog (streq (pf_config_str (config, key), "syslog"));
+    pf_log_set_json (streq (pf_config_node_str (config, role, name, "log"), "json"));
+    pf_log_set_syslog (streq (pf_config_node_str (config, role, name, "log-to"), "syslog"));
 
     //  Only this thread takes SIGINT and SIGTERM, which set zsys_interrupted;
     //  the node's threads start with them blocked and stop on $TERM
@@ -90,11 +87,19 @@ cmd_node (int argc, char **argv)
     sigaddset (&signals, SIGINT);
     sigaddset (&signals, SIGTERM);
     pthread_sigmask (SIG_BLOCK, &signals, &previous);
-    pf_node_args_t args = { config, name };
-    zactor_t *node = zactor_new (actor, &args);
+    //  The metrics listener first: a port in use fails the start before
+    //  the node says ready
+    char *error = NULL;
+    pf_metrics_t *metrics = pf_metrics_new (config, role, name, &error);
+    zactor_t *node = NULL;
+    pf_node_args_t args = { config, name };     //  the node reads it as long as it runs
+    if (!error) {
+        node = zactor_new (actor, &args);
+        error = pf_node_wait_ready (node);
+    }
     pthread_sigmask (SIG_SETMASK, &previous, NULL);
-    char *error = pf_node_wait_ready (node);
     if (error) {
+        pf_metrics_destroy (&metrics);
         zactor_destroy (&node);
         pf_config_destroy (&config);
         cmd_fatal ("%s %s: %s", role, name, error);
@@ -102,6 +107,7 @@ cmd_node (int argc, char **argv)
     while (!zsys_interrupted)
         zclock_sleep (100);
     pf_notice ("stopping on signal");
+    pf_metrics_destroy (&metrics);
     zactor_destroy (&node);
     pf_config_destroy (&config);
     return 0;

@@ -12,7 +12,8 @@ static const char *s_usage =
     "Starts every node of the configuration (retry nodes, procs, then edges) as child\n"
     "processes and supervises them: a node that exits unexpectedly is restarted with\n"
     "a growing delay. SIGINT or SIGTERM stops the edges first, then the procs, then\n"
-    "the retry nodes, so that nothing accepted is lost. When the configuration file\n"
+    "the retry nodes, so that nothing accepted is lost. It prints one status line per\n"
+    "node when a node starts or exits, and every minute. When the configuration file\n"
     "does not exist, up first writes one, as 'pushfabric init' does, in the file's\n"
     "folder (with --demo: retries after 250 ms and dead letters after 4 attempts).\n"
     "\n"
@@ -27,6 +28,10 @@ static const char *s_usage =
 //  Restart delays double from the first to the last
 #define S_RESTART_FIRST_MS  500
 #define S_RESTART_MAX_MS    30000
+//  The status lines are printed after a change (at most this often) ...
+#define S_STATUS_CHANGE_MS  1000
+//  ... and at least this often
+#define S_STATUS_EVERY_MS   60000
 
 typedef struct {
     const char *role;           //  "edge", "proc"
@@ -35,6 +40,8 @@ typedef struct {
     int64_t restart_at;         //  when to start it again, 0 = not waiting
     int64_t delay;              //  next restart delay
     int64_t started_at;
+    unsigned restarts;          //  times started again after an exit
+    char last_exit [24];        //  "signal:9", "status:1"; empty before any
 } s_child_t;
 
 typedef struct {
@@ -42,6 +49,8 @@ typedef struct {
     bool verbose;
     s_child_t *children;
     size_t count;
+    bool changed;               //  a node started or exited since the last status
+    int64_t status_at;          //  when the status lines were last printed
 } s_up_t;
 
 static pid_t
@@ -64,6 +73,7 @@ s_spawn (s_up_t *self, s_child_t *child)
     if (pid > 0) {
         child->pid = pid;
         child->started_at = zclock_mono ();
+        self->changed = true;
         pf_notice ("started %s '%s' pid=%d", child->role, child->name, (int) pid);
     }
     else
@@ -94,6 +104,10 @@ s_reap (s_up_t *self, int64_t now)
             if (child->pid != pid)
                 continue;
             child->pid = 0;
+            self->changed = true;
+            snprintf (child->last_exit, sizeof child->last_exit, "%s:%d",
+                      WIFSIGNALED (status) ? "signal" : "status",
+                      WIFSIGNALED (status) ? WTERMSIG (status) : WEXITSTATUS (status));
             //  A node that ran a while before it died starts from the short delay
             if (now - child->started_at > S_RESTART_MAX_MS)
                 child->delay = S_RESTART_FIRST_MS;
@@ -109,9 +123,34 @@ s_reap (s_up_t *self, int64_t now)
         s_child_t *child = &self->children [index];
         if (!child->pid && child->restart_at && now >= child->restart_at) {
             child->restart_at = 0;
+            child->restarts++;
             s_spawn (self, child);
         }
     }
+}
+
+//  One line per node on stdout: "node NAME ROLE running pid=N uptime=Ns
+//  restarts=N last_exit=..." or "node NAME ROLE restarting in=Nms ...".
+static void
+s_status (s_up_t *self, int64_t now)
+{
+    if (now - self->status_at < (self->changed ? S_STATUS_CHANGE_MS : S_STATUS_EVERY_MS))
+        return;
+    for (size_t index = 0; index < self->count; index++) {
+        s_child_t *child = &self->children [index];
+        printf ("node %s %s ", child->name, child->role);
+        if (child->pid)
+            printf ("running pid=%d uptime=%" PRId64 "s", (int) child->pid,
+                    (now - child->started_at) / 1000);
+        else
+            printf ("restarting in=%" PRId64 "ms",
+                    child->restart_at > now ? child->restart_at - now : 0);
+        printf (" restarts=%u last_exit=%s\n", child->restarts,
+                child->last_exit [0] ? child->last_exit : "-");
+    }
+    fflush (stdout);
+    self->status_at = now;
+    self->changed = false;
 }
 
 //  SIGTERM every running node of a role and wait for them to exit.
@@ -203,6 +242,7 @@ cmd_up (int argc, char **argv)
     int64_t started = zclock_mono ();
     while (!zsys_interrupted && (!seconds || zclock_mono () - started < seconds * 1000)) {
         s_reap (&self, zclock_mono ());
+        s_status (&self, zclock_mono ());
         if (sample) {
             cmd_demo_turn (sample, 100);
             cmd_demo_report (sample, false);

@@ -35,6 +35,8 @@
 #include "pf_json.h"
 #include "pf_control.h"
 #include "pf_stats.h"
+#include "pf_alert.h"
+#include "pf_metrics.h"
 #include "pf_retry_sched.h"
 #include "pf_retry_store.h"
 #include "pf_retry_core.h"

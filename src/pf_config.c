@@ -18,7 +18,8 @@ typedef enum {
     S_ENDPOINT,                 //  tcp://HOST:PORT, ipc://PATH, inproc://NAME
     S_PATH,                     //  a file or folder, relative to the config folder
     S_RANGES,                   //  partition ranges, "0-31,40"
-    S_IPLIST                    //  comma-separated IP addresses, may be empty
+    S_IPLIST,                   //  comma-separated IP addresses, may be empty
+    S_HOSTPORT                  //  ADDRESS:PORT for a plain TCP listener
 } s_type_t;
 
 typedef struct {
@@ -58,6 +59,9 @@ static const s_row_t s_rows [] = {
     { "proc/*/max-pending",       S_INT,      "1000000", 1,    1000000000, NULL, false },
     { "proc/*/delivery-timeout",  S_INT,      "30000",   100,  86400000,   NULL, false },
     { "proc/*/heartbeat-timeout", S_INT,      "10000",   100,  3600000,    NULL, false },
+    { "proc/*/backlog-alert",     S_INT,      "0",       0,    1000000000, NULL, false },
+    { "proc/*/p99-alert",         S_INT,      "0",       0,    86400000,   NULL, false },
+    { "proc/*/alert-window",      S_INT,      "10000",   1000, 3600000,    NULL, false },
 
     { "retry/*/endpoint",         S_ENDPOINT, NULL,      0,    0,          NULL, true },
     { "retry/*/control",          S_ENDPOINT, NULL,      0,    0,          NULL, false },
@@ -73,6 +77,7 @@ static const s_row_t s_rows [] = {
       "text|json", false },
     { "*/*/log-to",               S_ENUM,     "stderr",  0,    0,
       "stderr|syslog", false },
+    { "*/*/metrics",              S_HOSTPORT, NULL,      0,    0,          NULL, false },
 };
 #define S_ROW_COUNT (sizeof (s_rows) / sizeof (s_rows [0]))
 
@@ -398,6 +403,45 @@ s_is_endpoint (const char *text)
         || (s_parse_int (colon + 1, &port) && port >= 1 && port <= 65535);
 }
 
+int
+pf_config_hostport (const char *text, struct sockaddr_storage *address)
+{
+    const char *colon = strrchr (text, ':');
+    int64_t port;
+    if (!colon || !s_parse_int (colon + 1, &port) || port < 1 || port > 65535)
+        return -1;
+    char host [64];
+    size_t size = (size_t) (colon - text);
+    if (size == 0 || size >= sizeof host)
+        return -1;
+    memcpy (host, text, size);
+    host [size] = 0;
+    memset (address, 0, sizeof *address);
+    struct sockaddr_in *ipv4 = (struct sockaddr_in *) address;
+    struct sockaddr_in6 *ipv6 = (struct sockaddr_in6 *) address;
+    if (streq (host, "*")) {
+        ipv4->sin_family = AF_INET;
+        ipv4->sin_addr.s_addr = htonl (INADDR_ANY);
+        ipv4->sin_port = htons ((uint16_t) port);
+        return 0;
+    }
+    if (inet_pton (AF_INET, host, &ipv4->sin_addr) == 1) {
+        ipv4->sin_family = AF_INET;
+        ipv4->sin_port = htons ((uint16_t) port);
+        return 0;
+    }
+    //  An IPv6 address is written in brackets, as in a URL
+    if (size > 2 && host [0] == '[' && host [size - 1] == ']') {
+        host [size - 1] = 0;
+        if (inet_pton (AF_INET6, host + 1, &ipv6->sin6_addr) == 1) {
+            ipv6->sin6_family = AF_INET6;
+            ipv6->sin6_port = htons ((uint16_t) port);
+            return 0;
+        }
+    }
+    return -1;
+}
+
 //  Returns NULL when every item of the list is an address, else the first
 //  bad item without its spaces (caller frees).
 static char *
@@ -469,6 +513,14 @@ s_check_value (pf_config_t *self, s_value_t *value)
                 free (item);
                 return -1;
             }
+            return 0;
+        }
+        case S_HOSTPORT: {
+            struct sockaddr_storage address;
+            if (pf_config_hostport (text, &address) == -1)
+                return s_fail (self, value->line,
+                               "'%s' must be ADDRESS:PORT (an IPv4 address, [IPv6] or *, "
+                               "and a port from 1 to 65535), not '%s'", value->path, text);
             return 0;
         }
         case S_STRING:
@@ -893,6 +945,22 @@ pf_config_str (pf_config_t *self, const char *path)
     if (value)
         return value->text;
     return row->fallback ? row->fallback : "";
+}
+
+int64_t
+pf_config_node_int (pf_config_t *self, const char *role, const char *name, const char *key)
+{
+    char path [256];
+    snprintf (path, sizeof path, "%s/%s/%s", role, name, key);
+    return pf_config_int (self, path);
+}
+
+const char *
+pf_config_node_str (pf_config_t *self, const char *role, const char *name, const char *key)
+{
+    char path [256];
+    snprintf (path, sizeof path, "%s/%s/%s", role, name, key);
+    return pf_config_str (self, path);
 }
 
 char *

@@ -31,9 +31,21 @@ int64_t
 //  Borrowed string; "" for an absent optional key without default.
 const char *
     pf_config_str (pf_config_t *self, const char *path);
+//  The same for a node's key: role/name/key ("proc", "p1", "max-pending").
+int64_t
+    pf_config_node_int (pf_config_t *self, const char *role, const char *name,
+                        const char *key);
+const char *
+    pf_config_node_str (pf_config_t *self, const char *role, const char *name,
+                        const char *key);
 //  A path-valued key resolved against the config folder (caller frees).
 char *
     pf_config_file (pf_config_t *self, const char *path);
+
+//  Parse an ADDRESS:PORT value (as the metrics key holds: an IPv4 address,
+//  [IPv6] or * for every interface). Returns 0, or -1 when text is not one.
+int
+    pf_config_hostport (const char *text, struct sockaddr_storage *address);
 
 //  Node names of a role ("edge", "proc", "retry") in file order; borrowed
 //  list of const char *, empty when the role has no nodes.

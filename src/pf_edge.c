@@ -88,21 +88,29 @@ s_client_destroy (void **item)
     *item = NULL;
 }
 
+//  The client of a routing id, known or new. The map key is the id in hex,
+//  built on the stack: no allocation for a client already known.
 static s_client_t *
 s_client_lookup (s_edge_t *self, zframe_t **routing_id_p)
 {
-    char *key = zframe_strhex (*routing_id_p);
-    s_client_t *client = (s_client_t *) zhashx_lookup (self->clients, key);
-    if (client) {
-        free (key);
-        zframe_destroy (routing_id_p);
+    static const char digits [] = "0123456789ABCDEF";
+    char key [2 * 255 + 1];
+    const byte *data = zframe_data (*routing_id_p);
+    size_t size = zframe_size (*routing_id_p) < 255 ? zframe_size (*routing_id_p) : 255;
+    for (size_t index = 0; index < size; index++) {
+        key [2 * index] = digits [data [index] >> 4];
+        key [2 * index + 1] = digits [data [index] & 15];
     }
+    key [2 * size] = 0;
+    s_client_t *client = (s_client_t *) zhashx_lookup (self->clients, key);
+    if (client)
+        zframe_destroy (routing_id_p);
     else {
         client = (s_client_t *) zmalloc (sizeof (s_client_t));
         client->routing_id = *routing_id_p;
         *routing_id_p = NULL;
-        client->key = key;
-        zhashx_insert (self->clients, key, client);
+        client->key = strdup (key);
+        zhashx_insert (self->clients, client->key, client);
     }
     client->seen_at = zclock_mono ();
     return client;

@@ -187,20 +187,19 @@ s_core_args (s_proc_t *self, pf_config_t *config)
 {
     char key [256];
     pf_proc_core_args_t *args = &self->core_args;
-    args->name = self->name;
-    snprintf (key, sizeof key, "proc/%s/db", self->name);
+    const char *name = self->name;
+    args->name = name;
+    snprintf (key, sizeof key, "proc/%s/db", name);
     self->db_path = pf_config_file (config, key);
     args->db_path = self->db_path;
-    snprintf (key, sizeof key, "proc/%s/synchronous", self->name);
-    args->sync_full = streq (pf_config_str (config, key), "full");
-    snprintf (key, sizeof key, "proc/%s/ordering", self->name);
-    args->strict = streq (pf_config_str (config, key), "strict");
-    snprintf (key, sizeof key, "proc/%s/max-pending", self->name);
-    args->max_pending = pf_config_int (config, key);
-    snprintf (key, sizeof key, "proc/%s/delivery-timeout", self->name);
-    args->delivery_timeout = pf_config_int (config, key);
-    snprintf (key, sizeof key, "proc/%s/heartbeat-timeout", self->name);
-    args->heartbeat_timeout = pf_config_int (config, key);
+    args->sync_full = streq (pf_config_node_str (config, "proc", name, "synchronous"), "full");
+    args->strict = streq (pf_config_node_str (config, "proc", name, "ordering"), "strict");
+    args->max_pending = pf_config_node_int (config, "proc", name, "max-pending");
+    args->delivery_timeout = pf_config_node_int (config, "proc", name, "delivery-timeout");
+    args->heartbeat_timeout = pf_config_node_int (config, "proc", name, "heartbeat-timeout");
+    args->backlog_alert = pf_config_node_int (config, "proc", name, "backlog-alert");
+    args->p99_alert = pf_config_node_int (config, "proc", name, "p99-alert");
+    args->alert_window = pf_config_node_int (config, "proc", name, "alert-window");
     args->window_s = pf_config_int (config, "fabric/dedupe-window");
 }
 

@@ -37,6 +37,11 @@ typedef struct {
     pf_stats_t *stats;          //  this thread's counters; read only here
     uint64_t turn_verdicts [3]; //  accepted, duplicates, busy of this turn, counted
                                 //  once the commit has decided them
+    pf_log_limit_t unheld_log;  //  DONE/FAIL for ids not held: a line a second
+    pf_alert_t backlog_alert;   //  on the open messages
+    pf_alert_t p99_alert;       //  on the end-to-end p99 of each alert window
+    pf_hist_t *window_e2e;      //  end-to-end latencies of this alert window
+    int64_t window_began;       //  monotonic ms
 } s_core_t;
 
 //  A DELIVERB being built for one worker.
@@ -317,18 +322,31 @@ s_all_busy (zframe_t *body)
 
 //  ---- From workers ---------------------------------------------------------------
 
+//  A worker answered for an id it does not hold (late, after a timeout, or
+//  wrong): ignored, and logged at most once a second.
+static void
+s_unheld (s_core_t *self, const char *command)
+{
+    size_t suppressed;
+    if (pf_log_limit_pass (&self->unheld_log, 1000, &suppressed))
+        pf_info ("%s for an id the worker does not hold, ignored suppressed=%zu", command,
+                 suppressed);
+}
+
 static void
 s_worker_done (s_core_t *self, pf_sched_worker_t *worker, const byte *id, size_t id_size)
 {
     pf_sched_msg_t *msg = pf_proc_sched_held (self->sched, worker, (const char *) id, id_size);
     if (!msg) {
-        pf_info ("DONE for an id the worker does not hold, ignored id=%.*s",
-                 (int) (id_size > 128 ? 128 : id_size), id);
+        s_unheld (self, "DONE");
         return;
     }
     pf_stats_count (self->stats, PF_STATS_DONE, 1);
-    if (msg->accepted_at)
-        pf_stats_latency (self->stats, PF_STATS_E2E_US, zclock_usecs () - msg->accepted_at);
+    if (msg->accepted_at) {
+        int64_t e2e_us = zclock_usecs () - msg->accepted_at;
+        pf_stats_latency (self->stats, PF_STATS_E2E_US, e2e_us);
+        pf_hist_record (self->window_e2e, e2e_us);
+    }
     pf_proc_store_delete (self->store, msg->seq);
     pf_proc_sched_remove (self->sched, msg);
 }
@@ -415,7 +433,7 @@ s_from_worker (s_core_t *self, zmsg_t *request)
         if (msg)
             s_fail (self, msg, reason);
         else
-            pf_info ("FAIL for an id the worker does not hold, ignored");
+            s_unheld (self, "FAIL");
     }
     else
     if (message.cmd != PF_CMD_PONG)
@@ -609,6 +627,50 @@ s_control (s_core_t *self, zmsg_t *request)
     zmsg_destroy (&reply);
 }
 
+//  ---- Alerts ---------------------------------------------------------------------
+
+static void
+s_alerts_init (s_core_t *self)
+{
+    int64_t backlog = self->args->backlog_alert;
+    //  Cleared a tenth below the threshold, so a backlog hovering near it
+    //  does not flap
+    pf_alert_init (&self->backlog_alert, "backlog", "messages", backlog, backlog - backlog / 10);
+    int64_t p99_us = self->args->p99_alert * 1000;
+    pf_alert_init (&self->p99_alert, "p99", "us", p99_us, p99_us);
+    self->window_e2e = pf_hist_new ();
+    self->window_began = self->now;
+}
+
+static void
+s_alert_counted (s_core_t *self, int change, pf_stats_counter_t raises,
+                 pf_stats_gauge_t state)
+{
+    if (change == 1)
+        pf_stats_count (self->stats, raises, 1);
+    if (change)
+        pf_stats_gauge (self->stats, state, change == 1);
+}
+
+//  The backlog is checked every turn; the p99 once per alert window, over
+//  the deliveries done in it (none done while messages wait keeps the state)
+static void
+s_alerts_check (s_core_t *self)
+{
+    int64_t open = (int64_t) pf_proc_sched_open (self->sched);
+    s_alert_counted (self, pf_alert_check (&self->backlog_alert, open),
+                     PF_STATS_BACKLOG_ALERTS, PF_STATS_BACKLOG_ALERT);
+    if (self->now - self->window_began < self->args->alert_window)
+        return;
+    self->window_began = self->now;
+    if (pf_hist_count (self->window_e2e) || open == 0) {
+        int64_t p99 = pf_hist_percentile (self->window_e2e, 99);
+        s_alert_counted (self, pf_alert_check (&self->p99_alert, p99),
+                         PF_STATS_P99_ALERTS, PF_STATS_P99_ALERT);
+    }
+    pf_hist_reset (self->window_e2e);
+}
+
 static void
 s_apply (s_core_t *self, zmsg_t *request)
 {
@@ -660,6 +722,7 @@ s_turn (s_core_t *self)
         s_deliveries (self);
         s_handoffs_send (self);
     }
+    s_alerts_check (self);
     uint64_t *verdicts = self->turn_verdicts;
     if (pf_proc_store_commit (self->store) == 0) {
         pf_stats_count (self->stats, PF_STATS_ACCEPTED, verdicts [0]);
@@ -711,6 +774,10 @@ pf_proc_core (zsock_t *pipe, void *args)
     self.batches = zhashx_new ();
     zhashx_set_destructor (self.batches, s_batch_destroy);
     self.stats = pf_stats_new ("proc");
+    pf_stats_gauge (self.stats, PF_STATS_BACKLOG_ALERT, 0);
+    pf_stats_gauge (self.stats, PF_STATS_P99_ALERT, 0);
+    self.now = zclock_mono ();
+    s_alerts_init (&self);
     int64_t ticked = zclock_mono ();
     while (!self.terminated) {
         //  Wait for work or the next tick, then take whatever else is queued:
@@ -737,6 +804,7 @@ pf_proc_core (zsock_t *pipe, void *args)
     zlistx_destroy (&self.verdicts);
     zhashx_destroy (&self.batches);
     pf_stats_destroy (&self.stats);
+    pf_hist_destroy (&self.window_e2e);
     pf_buf_free (&self.handoffs);
     pf_buf_free (&self.acks);
     pf_proc_sched_destroy (&self.sched);

@@ -28,6 +28,9 @@ typedef struct {
     int64_t max_pending;
     int64_t delivery_timeout;   //  ms
     int64_t heartbeat_timeout;  //  ms
+    int64_t backlog_alert;      //  open messages; 0: no alert
+    int64_t p99_alert;          //  ms of end-to-end p99; 0: no alert
+    int64_t alert_window;       //  ms over which the p99 is taken
 } pf_proc_core_args_t;
 
 //  zactor_new (pf_proc_core, &args); then pf_node_wait_ready.

@@ -30,6 +30,8 @@ static const s_meta_t s_counters [PF_STATS_COUNTERS] = {
     { "retried", "Failed messages scheduled for another attempt", S_RETRY },
     { "dead_lettered", "Messages moved to the dead-letter store", S_RETRY },
     { "replayed", "Dead letters replayed", S_RETRY },
+    { "backlog_alerts", "Times the backlog alert was raised", S_PROC },
+    { "p99_alerts", "Times the end-to-end p99 alert was raised", S_PROC },
 };
 
 static const s_meta_t s_gauges [PF_STATS_GAUGES] = {
@@ -40,6 +42,8 @@ static const s_meta_t s_gauges [PF_STATS_GAUGES] = {
     { "retrying", "Messages waiting for their next attempt", S_RETRY },
     { "dead_letters", "Messages in the dead-letter store", S_RETRY },
     { "db_bytes", "Size of the database file", S_PROC | S_RETRY },
+    { "backlog_alert", "1 while the backlog alert is raised", S_PROC },
+    { "p99_alert", "1 while the end-to-end p99 alert is raised", S_PROC },
 };
 
 static const s_meta_t s_latencies [PF_STATS_LATENCIES] = {
@@ -146,6 +150,24 @@ const pf_hist_t *
 pf_stats_hist (const pf_stats_t *self, pf_stats_latency_t latency)
 {
     return self->hist [latency];
+}
+
+bool
+pf_stats_role_has_counter (const char *role, pf_stats_counter_t counter)
+{
+    return role && (s_counters [counter].roles & s_role_of (role));
+}
+
+bool
+pf_stats_role_has_gauge (const char *role, pf_stats_gauge_t gauge)
+{
+    return role && (s_gauges [gauge].roles & s_role_of (role));
+}
+
+bool
+pf_stats_role_has_latency (const char *role, pf_stats_latency_t latency)
+{
+    return role && (s_latencies [latency].roles & s_role_of (role));
 }
 
 void

@@ -33,6 +33,8 @@ typedef enum {
     PF_STATS_RETRIED,
     PF_STATS_DEAD_LETTERED,
     PF_STATS_REPLAYED,
+    PF_STATS_BACKLOG_ALERTS,    //  times a proc's backlog-alert was raised
+    PF_STATS_P99_ALERTS,        //  times a proc's p99-alert was raised
     PF_STATS_COUNTERS
 } pf_stats_counter_t;
 
@@ -45,6 +47,8 @@ typedef enum {
     PF_STATS_RETRYING,
     PF_STATS_DEAD_LETTERS,
     PF_STATS_DB_BYTES,
+    PF_STATS_BACKLOG_ALERT,     //  1 while the backlog alert is raised
+    PF_STATS_P99_ALERT,         //  1 while the p99 alert is raised
     PF_STATS_GAUGES
 } pf_stats_gauge_t;
 
@@ -86,6 +90,17 @@ int64_t
     pf_stats_gauge_value (const pf_stats_t *self, pf_stats_gauge_t gauge);
 const pf_hist_t *
     pf_stats_hist (const pf_stats_t *self, pf_stats_latency_t latency);
+
+//  Whether a node of role ("edge", "proc" or "retry") has the counter, the
+//  gauge or the latency, i.e. whether the renderings show it for that node
+//  (for views that show several roles side by side, like `top`). False for
+//  another role.
+bool
+    pf_stats_role_has_counter (const char *role, pf_stats_counter_t counter);
+bool
+    pf_stats_role_has_gauge (const char *role, pf_stats_gauge_t gauge);
+bool
+    pf_stats_role_has_latency (const char *role, pf_stats_latency_t latency);
 
 //  Add other's counters and histograms to self; other's gauges replace
 //  self's where other has set them.

@@ -16,6 +16,7 @@ static const struct {
     { "send", cmd_send, "push messages to the fabric" },
     { "dlq", cmd_dlq, "list, show, replay or purge dead letters" },
     { "stats", cmd_stats, "show each node's counters, gauges and latency percentiles" },
+    { "top", cmd_top, "a live view of the fabric: rates, backlogs, p99s, liveness" },
     { "work", cmd_work, "run a command for each delivery" },
     { "bench", cmd_bench, "measure accepted/s and latency against a baseline" },
 };

@@ -7,7 +7,7 @@ pf --help >"$T/out"; ok $? "pushfabric --help exits 0"
 grep -q '^  send ' "$T/out"; ok $? "--help lists the commands"
 pf frobnicate 2>"$T/err"; is $? 2 "an unknown command exits 2"
 grep -q "unknown command 'frobnicate'" "$T/err"; ok $? "and names it"
-for command in init up edge proc retry keygen send work dlq stats bench; do
+for command in init up edge proc retry keygen send work dlq stats top bench; do
     pf "$command" --help >"$T/out" 2>&1; ok $? "$command --help exits 0"
     head -n 1 "$T/out" | grep -q "^usage: pushfabric $command"; ok $? "$command --help starts with its usage line"
 done

@@ -311,6 +311,30 @@ test_values (void)
                      "        db = r1.db\n        log-level = error\n");
     ok (config, "log-level is accepted under a retry node");
     pf_config_destroy (&config);
+
+    config = s_load (S_MIN "        metrics = 127.0.0.1:9100\n        backlog-alert = 5000\n"
+                     "        p99-alert = 250\n        alert-window = 2000\n");
+    ok (config && streq (pf_config_str (config, "proc/p1/metrics"), "127.0.0.1:9100")
+        && pf_config_int (config, "proc/p1/backlog-alert") == 5000
+        && pf_config_int (config, "proc/p1/p99-alert") == 250
+        && pf_config_int (config, "proc/p1/alert-window") == 2000,
+        "metrics, backlog-alert, p99-alert and alert-window are proc keys");
+    ok (config && pf_config_int (config, "proc/p1/max-pending") == 1000000,
+        "and the other keys keep their defaults");
+    pf_config_destroy (&config);
+
+    struct sockaddr_storage address;
+    ok (pf_config_hostport ("*:9100", &address) == 0 && address.ss_family == AF_INET
+        && ntohs (((struct sockaddr_in *) &address)->sin_port) == 9100,
+        "ADDRESS:PORT: * is every IPv4 interface");
+    ok (pf_config_hostport ("[::1]:9100", &address) == 0 && address.ss_family == AF_INET6,
+        "ADDRESS:PORT: an IPv6 address in brackets");
+    const char *bad [] = { "127.0.0.1", "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:65536",
+                           ":9100", "localhost:9100", "::1:9100", "[::1]", "1.2.3.4:91x" };
+    bool refused = true;
+    for (size_t index = 0; index < sizeof bad / sizeof bad [0]; index++)
+        refused = refused && pf_config_hostport (bad [index], &address) == -1;
+    ok (refused, "ADDRESS:PORT: no port, port 0 or over 65535, a name, bare IPv6: refused");
 }
 
 typedef struct {
@@ -354,6 +378,15 @@ static s_case_t s_errors [] = {
       ":10: unknown key 'proc/p1/frontend'", "a key of another role is unknown" },
     { S_FABRIC "    log-level = info\n" S_EDGE S_PROC,
       ":2: unknown key 'fabric/log-level'", "log-level is for nodes, not for fabric" },
+    { S_MIN "        metrics = localhost:9100\n",
+      ":10: 'proc/p1/metrics' must be ADDRESS:PORT (an IPv4 address, [IPv6] or *, and a "
+      "port from 1 to 65535), not 'localhost:9100'", "metrics takes an address, not a name" },
+    { S_MIN "        backlog-alert = -1\n",
+      ":10: 'proc/p1/backlog-alert' must be a whole number from 0 to 1000000000, not '-1'",
+      "a negative backlog-alert is refused" },
+    { S_MIN "        alert-window = 999\n",
+      ":10: 'proc/p1/alert-window' must be a whole number from 1000 to 3600000, not '999'",
+      "an alert-window under a second is refused" },
     { S_MIN "            journal = on\n", ":10: unknown key 'proc/p1/db/journal'",
       "a key below a key is unknown" },
     { S_FABRIC "    keys = k\n        extra = 1\n" S_EDGE S_PROC,

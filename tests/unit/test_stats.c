@@ -35,6 +35,17 @@ s_test_roles (void)
     }
     ok (pf_stats_new ("worker") == NULL, "an unknown role gives NULL");
     ok (pf_stats_new (NULL) == NULL, "no role gives NULL");
+    ok (pf_stats_role_has_counter ("edge", PF_STATS_ACCEPTED)
+     && pf_stats_role_has_counter ("proc", PF_STATS_ACCEPTED)
+     && !pf_stats_role_has_counter ("retry", PF_STATS_ACCEPTED),
+        "accepted is counted by edges and procs, not by the retry node");
+    ok (pf_stats_role_has_gauge ("proc", PF_STATS_PENDING)
+     && !pf_stats_role_has_gauge ("edge", PF_STATS_PENDING), "pending is a proc's gauge");
+    ok (pf_stats_role_has_latency ("edge", PF_STATS_ACCEPT_US)
+     && !pf_stats_role_has_latency ("edge", PF_STATS_E2E_US),
+        "an edge has the accept latency, not the end-to-end one");
+    ok (!pf_stats_role_has_counter ("worker", PF_STATS_RECEIVED)
+     && !pf_stats_role_has_gauge (NULL, PF_STATS_CLIENTS), "another role, or none, has nothing");
 }
 
 static void
