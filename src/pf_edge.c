@@ -40,6 +40,7 @@ typedef struct {
 typedef struct {
     const char *name;           //  proc name (borrowed from the config)
     zsock_t *socket;            //  DEALER, CURVE client, ZMQ_IMMEDIATE
+    zsock_t *monitor;           //  its connection events
     pf_buf_t batch;             //  MSGS body being built
     uint64_t *tickets;          //  tickets in that batch
     size_t ticket_count;
@@ -271,6 +272,24 @@ s_tickets_expire (s_edge_t *self, int64_t now)
 
 //  ---- Procs ----------------------------------------------------------------------
 
+//  Log what happened to the link's connection.
+static void
+s_link_events (s_link_t *link)
+{
+    int code;
+    uint32_t value;
+    while ((code = pf_node_monitor_next (link->monitor, &value))) {
+        if (code == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+            pf_notice ("proc '%s' connected", link->name);
+        else
+        if (code == ZMQ_EVENT_DISCONNECTED)
+            pf_warning ("proc '%s' disconnected", link->name);
+        else
+            pf_warning ("handshake with proc '%s' failed (event 0x%x): is its public key "
+                        "in keys/nodes/ the one it uses?", link->name, code);
+    }
+}
+
 static void
 s_link_send (s_edge_t *self, s_link_t *link)
 {
@@ -492,7 +511,7 @@ s_edge_links (s_edge_t *self, pf_config_t *config)
         char key [256];
         snprintf (key, sizeof key, "proc/%s/endpoint", name);
         link->socket = pf_node_client (ZMQ_DEALER, config, name, pf_config_str (config, key),
-                                       self->cert, NULL, &error);
+                                       self->cert, NULL, &link->monitor, &error);
         for (uint32_t partition = 0; partition < self->partitions; partition++)
             if (streq (owners [partition], name))
                 self->owner [partition] = (uint32_t) index;
@@ -557,9 +576,11 @@ s_edge_turn (s_edge_t *self)
         s_frontend_receive (self);
     for (size_t index = 0; index < self->link_count; index++)
         s_link_send (self, &self->links [index]);
-    for (size_t index = 0; index < self->link_count; index++)
+    for (size_t index = 0; index < self->link_count; index++) {
         while (zsock_events (self->links [index].socket) & ZMQ_POLLIN)
             s_link_receive (self, &self->links [index]);
+        s_link_events (&self->links [index]);
+    }
     int64_t now = zclock_mono ();
     s_tickets_expire (self, now);
     s_busy_check (self, now);
@@ -610,6 +631,7 @@ static void
 s_edge_destroy (s_edge_t *self)
 {
     for (size_t index = 0; index < self->link_count; index++) {
+        pf_node_monitor_destroy (self->links [index].socket, &self->links [index].monitor);
         zsock_destroy (&self->links [index].socket);
         pf_buf_free (&self->links [index].batch);
         free (self->links [index].tickets);
@@ -641,8 +663,10 @@ pf_edge (zsock_t *pipe, void *args)
                    self.link_count);
         zpoller_t *poller = zpoller_new (pipe, self.frontend, NULL);
         zpoller_set_nonstop (poller, true);
-        for (size_t index = 0; index < self.link_count; index++)
+        for (size_t index = 0; index < self.link_count; index++) {
             zpoller_add (poller, self.links [index].socket);
+            zpoller_add (poller, self.links [index].monitor);
+        }
         if (self.control)
             zpoller_add (poller, self.control);
         while (true) {

@@ -61,7 +61,8 @@ pf_node_server (int type, const char *endpoint, zcert_t *cert, const char *domai
 
 zsock_t *
 pf_node_client (int type, pf_config_t *config, const char *peer_name,
-                const char *endpoint, zcert_t *cert, const char *routing_id, char **error)
+                const char *endpoint, zcert_t *cert, const char *routing_id,
+                zsock_t **monitor_p, char **error)
 {
     zcert_t *peer = pf_keys_node (config, peer_name, error);
     if (!peer)
@@ -77,12 +78,62 @@ pf_node_client (int type, pf_config_t *config, const char *peer_name,
     zsock_set_sndhwm (socket, PF_NODE_CLIENT_SNDHWM);
     if (routing_id)
         zsock_set_identity (socket, routing_id);
+    if (monitor_p) {
+        *monitor_p = pf_node_monitor (socket, error);
+        if (!*monitor_p) {
+            zsock_destroy (&socket);
+            return NULL;
+        }
+    }
     if (zsock_connect (socket, "%s", endpoint) == -1) {
         *error = zsys_sprintf ("cannot connect to '%s': %s", endpoint,
                                zmq_strerror (zmq_errno ()));
         zsock_destroy (&socket);
     }
     return socket;
+}
+
+zsock_t *
+pf_node_monitor (zsock_t *socket, char **error)
+{
+    static int counter = 0;
+    char endpoint [128];
+    snprintf (endpoint, sizeof endpoint, "inproc://pf-monitor-%d",
+              __atomic_add_fetch (&counter, 1, __ATOMIC_RELAXED));
+    zsock_t *monitor = zsock_new (ZMQ_PAIR);
+    if (!monitor
+    ||  zmq_socket_monitor (zsock_resolve (socket), endpoint, PF_NODE_MONITOR_EVENTS) == -1
+    ||  zsock_connect (monitor, "%s", endpoint) == -1) {
+        *error = zsys_sprintf ("cannot monitor a socket: %s", zmq_strerror (zmq_errno ()));
+        zsock_destroy (&monitor);
+        return NULL;
+    }
+    zsock_set_rcvtimeo (monitor, 0);
+    return monitor;
+}
+
+int
+pf_node_monitor_next (zsock_t *monitor, uint32_t *value)
+{
+    if (!(zsock_events (monitor) & ZMQ_POLLIN))
+        return 0;
+    zmsg_t *event = zmsg_recv (monitor);
+    zframe_t *frame = event ? zmsg_first (event) : NULL;
+    uint16_t code = 0;
+    if (frame && zframe_size (frame) >= 6) {
+        memcpy (&code, zframe_data (frame), 2);
+        memcpy (value, zframe_data (frame) + 2, 4);
+    }
+    zmsg_destroy (&event);
+    return code;
+}
+
+void
+pf_node_monitor_destroy (zsock_t *socket, zsock_t **monitor_p)
+{
+    if (socket && *monitor_p)
+        zmq_socket_monitor (zsock_resolve (socket), NULL, 0);
+    zsock_destroy (monitor_p);
 }
 
 void

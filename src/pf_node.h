@@ -36,10 +36,34 @@ zsock_t *
 //  client with cert, with ZMQ_IMMEDIATE: a send fails at once (EAGAIN)
 //  while the peer is not connected. routing_id, if not NULL, names us to
 //  the peer's ROUTER. Returns NULL and sets *error on failure.
+//  With monitor_p, also *monitor_p: the connection events (see
+//  pf_node_monitor), watched from before the connect.
 zsock_t *
     pf_node_client (int type, pf_config_t *config, const char *peer_name,
                     const char *endpoint, zcert_t *cert, const char *routing_id,
-                    char **error);
+                    zsock_t **monitor_p, char **error);
+
+//  The events pf_node_monitor reports
+#define PF_NODE_MONITOR_EVENTS  (ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED \
+                                 | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL \
+                                 | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL \
+                                 | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+
+//  A PAIR socket that receives socket's connection events (a handshake
+//  succeeded or failed, a connection closed), for a poller. Create it
+//  before socket connects, or the first handshake is missed. Returns NULL
+//  and sets *error on failure.
+zsock_t *
+    pf_node_monitor (zsock_t *socket, char **error);
+
+//  The next event waiting on monitor (ZMQ_EVENT_*), with its value in
+//  *value; 0 when none is waiting.
+int
+    pf_node_monitor_next (zsock_t *monitor, uint32_t *value);
+
+//  Stop monitoring socket, destroy *monitor_p and set it to NULL.
+void
+    pf_node_monitor_destroy (zsock_t *socket, zsock_t **monitor_p);
 
 //  Report the outcome of start-up to the actor's owner: "READY", or
 //  "FAILED" and the reason (then the actor returns).

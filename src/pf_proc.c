@@ -178,7 +178,7 @@ s_connect_retry (s_proc_t *self, pf_config_t *config)
     char key [256], *error = NULL;
     snprintf (key, sizeof key, "retry/%s/endpoint", retry);
     self->retry = pf_node_client (ZMQ_DEALER, config, retry, pf_config_str (config, key),
-                                  self->cert, self->name, &error);
+                                  self->cert, self->name, NULL, &error);
     return error;
 }
 

@@ -49,10 +49,6 @@
 #define S_TOPICS_MAX            1000
 #define S_REASON_SIZE           256
 #define S_LINGER_MS             1000    //  let the last answers out at exit
-#define S_MONITOR_EVENTS        (ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED \
-                               | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL \
-                               | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL \
-                               | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
 
 //  One DELIVER or DELIVERB as received, until all of it is handled.
 typedef struct {
@@ -417,15 +413,8 @@ s_command (pf_worker_t *self, s_proc_t *proc, zmsg_t **msg_p)
 
 //  Act on one monitor event. Returns true if the connection closed or opened.
 static bool
-s_monitor_event (s_proc_t *proc, zmsg_t *event)
+s_monitor_event (s_proc_t *proc, int code, uint32_t value)
 {
-    zframe_t *frame = zmsg_first (event);
-    if (!frame || zframe_size (frame) < 6)
-        return false;
-    uint16_t code;
-    uint32_t value;
-    memcpy (&code, zframe_data (frame), 2);
-    memcpy (&value, zframe_data (frame) + 2, 4);
     switch (code) {
         case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
             //  A new connection: whatever came over the old one the proc
@@ -489,13 +478,10 @@ s_receive (pf_worker_t *self, s_proc_t *proc)
 {
     s_receive_messages (self, proc);
     bool changed = false;
-    while (zsock_events (proc->monitor) & ZMQ_POLLIN) {
-        zmsg_t *event = zmsg_recv (proc->monitor);
-        if (!event)
-            break;
-        changed |= s_monitor_event (proc, event);
-        zmsg_destroy (&event);
-    }
+    int code;
+    uint32_t value;
+    while ((code = pf_node_monitor_next (proc->monitor, &value)))
+        changed |= s_monitor_event (proc, code, value);
     if (changed) {
         s_receive_messages (self, proc);
         s_forget (proc);
@@ -604,13 +590,11 @@ static int
 s_proc_open (s_proc_t *proc, const pf_worker_proc_t *option, zcert_t *cert,
              int heartbeat_ms, char **error)
 {
-    static int counter = 0;
     proc->endpoint = strdup (option->endpoint);
     proc->queue = zlistx_new ();
     zlistx_set_destructor (proc->queue, s_work_destroy);
     proc->socket = zsock_new (ZMQ_DEALER);
-    proc->monitor = zsock_new (ZMQ_PAIR);
-    if (!proc->socket || !proc->monitor) {
+    if (!proc->socket) {
         *error = zsys_sprintf ("cannot create a socket: %s", zmq_strerror (zmq_errno ()));
         return -1;
     }
@@ -623,17 +607,10 @@ s_proc_open (s_proc_t *proc, const pf_worker_proc_t *option, zcert_t *cert,
     zsock_set_linger (proc->socket, S_LINGER_MS);
     zsock_set_heartbeat_ivl (proc->socket, heartbeat_ms);
     zsock_set_heartbeat_timeout (proc->socket, S_SILENCE * heartbeat_ms);
-    zsock_set_rcvtimeo (proc->monitor, 0);
     //  The monitor must exist before the connection, or we miss its handshake
-    char monitor [128];
-    snprintf (monitor, sizeof monitor, "inproc://pf-worker-monitor-%d-%p",
-              __atomic_add_fetch (&counter, 1, __ATOMIC_RELAXED), (void *) proc);
-    if (zmq_socket_monitor (zsock_resolve (proc->socket), monitor, S_MONITOR_EVENTS) == -1
-    ||  zsock_connect (proc->monitor, "%s", monitor) == -1) {
-        *error = zsys_sprintf ("cannot monitor the socket for '%s': %s", proc->endpoint,
-                               zmq_strerror (zmq_errno ()));
+    proc->monitor = pf_node_monitor (proc->socket, error);
+    if (!proc->monitor)
         return -1;
-    }
     if (zsock_connect (proc->socket, "%s", proc->endpoint) == -1) {
         *error = zsys_sprintf ("cannot connect to '%s': %s", proc->endpoint,
                                zmq_strerror (zmq_errno ()));
@@ -645,9 +622,7 @@ s_proc_open (s_proc_t *proc, const pf_worker_proc_t *option, zcert_t *cert,
 static void
 s_proc_close (s_proc_t *proc)
 {
-    if (proc->socket)
-        zmq_socket_monitor (zsock_resolve (proc->socket), NULL, 0);
-    zsock_destroy (&proc->monitor);
+    pf_node_monitor_destroy (proc->socket, &proc->monitor);
     zsock_destroy (&proc->socket);
     zlistx_destroy (&proc->queue);
     pf_buf_free (&proc->done);

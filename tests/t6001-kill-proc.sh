@@ -31,4 +31,9 @@ is "$(uniq -d "$T/stored" | wc -l | tr -d ' ')" 0 "no id is stored twice"
 cmp -s "$T/stored" "$T/answered"; ok $? "the stored ids are exactly the answered ids"
 is "$(grep -c "store open" "$T/p1.log")" 2 "the proc was restarted in the middle of the stream"
 grep -q "proc 'p1' unreachable" "$T/e1.log"; ok $? "and the edge answered BUSY meanwhile"
+grep -n "proc 'p1' \(connected\|disconnected\)" "$T/e1.log" | sed 's/ .*proc / /' | tr '\n' ';' \
+    >"$T/links"
+grep -q "warning edge/e1 proc 'p1' disconnected" "$T/e1.log" \
+    && [ "$(grep -c "proc 'p1' connected" "$T/e1.log")" -ge 2 ]
+ok $? "the edge logged the proc's connection, its loss and its return ($(cat "$T/links"))"
 done_testing
