@@ -17,7 +17,10 @@
 
 typedef struct {
     zsock_t *pipe;
-    zpoller_t *poller;          //  on the pipe, for waits with a timeout
+    zsock_t *endpoint;          //  ROUTER: the edges' hand-offs, handed over by the
+                                //  socket loop once bound; NULL before that
+    bool edges_closed;          //  stopping: no more hand-offs are taken
+    zpoller_t *poller;          //  on the pipe and the endpoint, for waits
     pf_proc_core_args_t *args;
     pf_proc_store_t *store;
     pf_proc_sched_t *sched;
@@ -28,7 +31,8 @@ typedef struct {
     bool flush_requested;
     bool terminated;
     zlistx_t *replies;          //  zmsg_t * to send after the commit
-    zlistx_t *verdicts;         //  zmsg_t * EDGE verdicts (BUSY if the commit fails)
+    zlistx_t *verdicts;         //  zmsg_t * VERDICTS for the endpoint (BUSY if the
+                                //  commit fails)
     zhashx_t *batches;          //  worker name -> s_batch_t, DELIVERB being built
     pf_buf_t handoffs;          //  FAILED entries for the retry node
     pf_buf_t acks;              //  REINJECTED / GONE records being built
@@ -297,8 +301,9 @@ s_from_edge (s_core_t *self, zmsg_t *request)
         pf_link_put_verdict (&verdicts, &verdict);
     }
     zmsg_t *reply = zmsg_new ();
-    zmsg_addstr (reply, "EDGE");
     zmsg_addmem (reply, zframe_data (routing_id), zframe_size (routing_id));
+    zmsg_addstr (reply, PF_LINK_VERSION);
+    zmsg_addstr (reply, "VERDICTS");
     zmsg_addmem (reply, verdicts.data, verdicts.size);
     pf_buf_free (&verdicts);
     zlistx_add_end (self->verdicts, reply);
@@ -563,39 +568,85 @@ s_load_sched (s_core_t *self)
 }
 
 //  Take one pipe message; false if none was waiting (or on $TERM).
+//  Take one message from the pipe, if one waits. Returns false if none.
 static bool
-s_take (s_core_t *self, int timeout)
+s_take_pipe (s_core_t *self)
 {
-    if (!(zsock_events (self->pipe) & ZMQ_POLLIN)) {
-        if (timeout == 0 || !zpoller_wait (self->poller, timeout))
-            return false;
-    }
+    if (!(zsock_events (self->pipe) & ZMQ_POLLIN))
+        return false;
     zmsg_t *msg = zmsg_recv (self->pipe);
     if (!msg)
         return false;
     zframe_t *first = zmsg_first (msg);
-    if (zframe_streq (first, "FLUSH"))
+    if (zframe_streq (first, "ENDPOINT")) {
+        //  The socket as zsock_send's "p" sends it; from now on it is ours alone
+        zframe_t *pointer = zmsg_next (msg);
+        assert (pointer && zframe_size (pointer) == sizeof (zsock_t *));
+        memcpy (&self->endpoint, zframe_data (pointer), sizeof (zsock_t *));
+        zpoller_add (self->poller, self->endpoint);
+    }
+    else
+    if (zframe_streq (first, "FLUSH")) {
         self->flush_requested = true;
+        self->edges_closed = true;
+    }
     else
     if (zframe_streq (first, "$TERM"))
         self->terminated = true;
     else {
-        if (zframe_streq (first, "EDGE") && zmsg_size (msg) == 3) {
-            zframe_t *body = zmsg_last (msg);
-            size_t count = 0;
-            if (pf_link_msgs_check (zframe_data (body), zframe_size (body), &count) == 0)
-                self->records += count;
-            else {
-                pf_warning ("malformed MSGS from an edge, dropped");
-                zmsg_destroy (&msg);
-                return true;
-            }
-        }
         zlistx_add_end (self->requests, msg);
         return true;
     }
     zmsg_destroy (&msg);
     return true;
+}
+
+//  Take one hand-off from an edge (routing-id "PL1" "MSGS" body), if one
+//  waits, as the request "EDGE" routing-id body. Returns false if none.
+static bool
+s_take_edge (s_core_t *self)
+{
+    if (!self->endpoint || self->edges_closed
+    ||  !(zsock_events (self->endpoint) & ZMQ_POLLIN))
+        return false;
+    zmsg_t *msg = zmsg_recv (self->endpoint);
+    if (!msg)
+        return false;
+    zframe_t *routing_id = zmsg_pop (msg);
+    const char *command;
+    size_t command_size;
+    zframe_t *body;
+    size_t count = 0;
+    if (routing_id && pf_link_parse (msg, &command, &command_size, &body) == 0
+    &&  pf_link_is (command, command_size, "MSGS")
+    &&  pf_link_msgs_check (zframe_data (body), zframe_size (body), &count) == 0) {
+        zmsg_remove (msg, body);
+        zmsg_t *request = zmsg_new ();
+        zmsg_addstr (request, "EDGE");
+        zmsg_append (request, &routing_id);
+        zmsg_append (request, &body);
+        zlistx_add_end (self->requests, request);
+        self->records += count;
+    }
+    else
+        pf_warning ("malformed hand-off from a node, dropped");
+    zframe_destroy (&routing_id);
+    zmsg_destroy (&msg);
+    return true;
+}
+
+//  Take a message from the pipe and one from the endpoint, waiting up to
+//  timeout ms for either. Returns false if none came.
+static bool
+s_take (s_core_t *self, int timeout)
+{
+    //  One from each, so that neither side waits for the other to be quiet
+    bool took = s_take_pipe (self);
+    took = s_take_edge (self) || took;
+    if (took || timeout == 0 || !zpoller_wait (self->poller, timeout))
+        return took;
+    took = s_take_pipe (self);
+    return s_take_edge (self) || took;
 }
 
 //  The socket loop found a worker's connection closed.
@@ -692,14 +743,16 @@ s_apply (s_core_t *self, zmsg_t *request)
     free (kind);
 }
 
+//  Send every message of list on socket, emptying the list.
 static void
-s_send_all (s_core_t *self, zlistx_t *list)
+s_send_all (zlistx_t *list, zsock_t *socket)
 {
     zmsg_t *msg = (zmsg_t *) zlistx_first (list);
     while (msg) {
         zmsg_t *taken = msg;
         zlistx_detach_cur (list);
-        zmsg_send (&taken, self->pipe);
+        zmsg_send (&taken, socket);
+        zmsg_destroy (&taken);      //  an edge that has gone: dropped
         msg = (zmsg_t *) zlistx_first (list);
     }
 }
@@ -728,7 +781,7 @@ s_turn (s_core_t *self)
         pf_stats_count (self->stats, PF_STATS_ACCEPTED, verdicts [0]);
         pf_stats_count (self->stats, PF_STATS_DUPLICATES, verdicts [1]);
         pf_stats_count (self->stats, PF_STATS_BUSY, verdicts [2]);
-        s_send_all (self, self->replies);
+        s_send_all (self->replies, self->pipe);
     }
     else {
         pf_stats_count (self->stats, PF_STATS_BUSY, verdicts [0] + verdicts [1] + verdicts [2]);
@@ -741,7 +794,7 @@ s_turn (s_core_t *self)
     }
     verdicts [0] = verdicts [1] = verdicts [2] = 0;
     //  Verdicts go out only now, after the commit (BUSY if it failed)
-    s_send_all (self, self->verdicts);
+    s_send_all (self->verdicts, self->endpoint);
 }
 
 void
@@ -799,6 +852,9 @@ pf_proc_core (zsock_t *pipe, void *args)
         }
     }
     zpoller_destroy (&self.poller);
+    if (self.endpoint)
+        zsock_set_linger (self.endpoint, 2000);     //  let the last verdicts leave
+    zsock_destroy (&self.endpoint);
     zlistx_destroy (&self.requests);
     zlistx_destroy (&self.replies);
     zlistx_destroy (&self.verdicts);

@@ -8,8 +8,12 @@
 //  decided: verdicts, deliveries, hand-offs. A failed commit answers the
 //  edges BUSY and rebuilds the bookkeeping from the database.
 //
+//  The edges' hand-offs do not pass the socket loop: once it has bound the
+//  endpoint ROUTER it hands the socket over, and the core reads MSGS from
+//  it and sends each turn's VERDICTS on it after the commit.
+//
 //  Pipe, socket loop -> core:              core -> socket loop:
-//    "EDGE" routing-id body (MSGS)           "EDGE" routing-id body (VERDICTS)
+//    "ENDPOINT" socket (pointer, once)
 //    "WORKER" routing-id frames...           "WORKER" routing-id frames...
 //    "RETRY" command body                    "RETRY" command body
 //    "GONE" routing-id (worker disconnected)
