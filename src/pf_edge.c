@@ -536,11 +536,8 @@ s_edge_start (s_edge_t *self, pf_config_t *config)
     self->dirty = zlistx_new ();
     self->stats = pf_stats_new ("edge");
 
-    self->cert = pf_keys_secret (config, self->name, &error);
-    if (!self->cert)
-        return error;
-    self->auth = pf_node_auth_new (config, &error);
-    if (!self->auth)
+    error = pf_node_identity (config, self->name, &self->cert, &self->auth);
+    if (error)
         return error;
     snprintf (key, sizeof key, "edge/%s/allow", self->name);
     const char *allow = pf_config_str (config, key);

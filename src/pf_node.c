@@ -136,6 +136,26 @@ pf_node_monitor_destroy (zsock_t *socket, zsock_t **monitor_p)
     zsock_destroy (monitor_p);
 }
 
+char *
+pf_node_identity (pf_config_t *config, const char *name, zcert_t **cert_p, zactor_t **auth_p)
+{
+    char *error = NULL;
+    *cert_p = pf_keys_secret (config, name, &error);
+    if (*cert_p)
+        *auth_p = pf_node_auth_new (config, &error);
+    return error;
+}
+
+void
+pf_node_relay_control (zsock_t *control, zactor_t *core)
+{
+    zmsg_t *msg = zmsg_recv (control);
+    if (!msg)
+        return;
+    zmsg_pushstr (msg, "CONTROL");
+    zmsg_send (&msg, core);
+}
+
 void
 pf_node_report (zsock_t *pipe, const char *error)
 {

@@ -65,6 +65,20 @@ int
 void
     pf_node_monitor_destroy (zsock_t *socket, zsock_t **monitor_p);
 
+//  What every node starts with: its key pair (keys/secret/NAME.cert_secret)
+//  in *cert_p and the process's ZAP handler in *auth_p. Returns NULL, or
+//  the reason it could not (caller frees; what was made is left in
+//  *cert_p and *auth_p for the caller to destroy).
+char *
+    pf_node_identity (pf_config_t *config, const char *name, zcert_t **cert_p,
+                      zactor_t **auth_p);
+
+//  Relay the request waiting on a control ROUTER to a core actor, as
+//  "CONTROL" routing-id frames... (a node whose counters live on its core
+//  thread lets the core answer).
+void
+    pf_node_relay_control (zsock_t *control, zactor_t *core);
+
 //  Report the outcome of start-up to the actor's owner: "READY", or
 //  "FAILED" and the reason (then the actor returns).
 void

@@ -76,17 +76,6 @@ s_to_worker (s_proc_t *self, zmsg_t **msg_p)
     zmsg_destroy (&msg);
 }
 
-//  control: routing-id frames... -> core: "CONTROL" routing-id frames...
-static void
-s_from_control (s_proc_t *self)
-{
-    zmsg_t *msg = zmsg_recv (self->control);
-    if (!msg)
-        return;
-    zmsg_pushstr (msg, "CONTROL");
-    zmsg_send (&msg, self->core);
-}
-
 //  retry: "PL1" command body -> core: "RETRY" command body
 static void
 s_from_retry (s_proc_t *self)
@@ -177,11 +166,8 @@ s_proc_start (s_proc_t *self, pf_config_t *config)
 {
     char *error = NULL;
     char key [256];
-    self->cert = pf_keys_secret (config, self->name, &error);
-    if (!self->cert)
-        return error;
-    self->auth = pf_node_auth_new (config, &error);
-    if (!self->auth)
+    error = pf_node_identity (config, self->name, &self->cert, &self->auth);
+    if (error)
         return error;
     s_core_args (self, config);
     error = s_connect_retry (self, config);
@@ -260,7 +246,7 @@ pf_proc (zsock_t *pipe, void *args)
                 s_from_retry (&self);
             else
             if (self.control && which == self.control)
-                s_from_control (&self);
+                pf_node_relay_control (self.control, self.core);
             else
                 break;      //  $TERM on the pipe
         }

@@ -40,17 +40,6 @@ s_from_endpoint (s_retry_t *self)
     zmsg_destroy (&msg);
 }
 
-//  control: routing-id frames... -> core: "CONTROL" routing-id frames...
-static void
-s_from_control (s_retry_t *self)
-{
-    zmsg_t *msg = zmsg_recv (self->control);
-    if (!msg)
-        return;
-    zmsg_pushstr (msg, "CONTROL");
-    zmsg_send (&msg, self->core);
-}
-
 //  Send routing-id "PL1" command body on the endpoint without blocking;
 //  when the proc is not connected (or too far behind), tell the core.
 static void
@@ -119,11 +108,8 @@ s_retry_start (s_retry_t *self, pf_config_t *config)
 {
     char *error = NULL;
     char key [256];
-    self->cert = pf_keys_secret (config, self->name, &error);
-    if (!self->cert)
-        return error;
-    self->auth = pf_node_auth_new (config, &error);
-    if (!self->auth)
+    error = pf_node_identity (config, self->name, &self->cert, &self->auth);
+    if (error)
         return error;
     s_core_args (self, config);
     self->core = zactor_new (pf_retry_core, &self->core_args);
@@ -182,7 +168,7 @@ pf_retry (zsock_t *pipe, void *args)
                 s_from_core (&self);
             else
             if (self.control && which == self.control)
-                s_from_control (&self);
+                pf_node_relay_control (self.control, self.core);
             else
                 break;      //  $TERM on the pipe
         }
