@@ -182,6 +182,16 @@ s_load_state (pf_proc_store_t *self, char **error)
             self->next_seq = max_seq + 1;
     }
     sqlite3_finalize (stmt);
+    //  A replayed dead letter has a seq but no id row: once done, only its
+    //  ticket remembers the seq, which must not be given out again
+    if (pf_db_prepare (self->db, &stmt, "SELECT max(seq) FROM replays", error))
+        return -1;
+    if (sqlite3_step (stmt) == SQLITE_ROW) {
+        uint64_t max_seq = (uint64_t) sqlite3_column_int64 (stmt, 0);
+        if (max_seq >= self->next_seq)
+            self->next_seq = max_seq + 1;
+    }
+    sqlite3_finalize (stmt);
     return 0;
 }
 

@@ -71,6 +71,19 @@ pf dlq replay always-fails >/dev/null; ok $? "dlq replay exits 0"
 (worker "$T/l7" --count 1 --seconds 10 2>/dev/null)
 is "$(awk '{print $3, $5, $7}' "$T/l7")" "always-fails 1 DONE" "a replayed dead letter is delivered again with attempt 1"
 wait_for 5 sh -c "! \"$PUSHFABRIC\" dlq list -c '$CFG' | grep -q always-fails"; ok $? "and leaves the dead-letter store"
+# Its seq has no id row; once it is done, a restart must not give it out again
+for p in p1 p2; do
+    seq=$(sql "$T/fabric/data/$p.db" "select max(seq) from replays")
+    [ -n "$seq" ] && owner=$p && replay_seq=$seq
+done
+node_stop "$owner" && node_start proc "$owner"
+is "$(pf send --topic t --key b --id after-replay x)" "ACK after-replay" \
+   "the replay's proc restarted and accepts its key again"
+new_seq=$(sql "$T/fabric/data/$owner.db" "select seq from ids where cast(id as text) = 'after-replay'")
+[ "${new_seq:-0}" -gt "${replay_seq:-0}" ]
+ok $? "a message accepted after the restart gets a seq above the done replay's ($new_seq > $replay_seq)"
+(worker "$T/l7b" --count 1 --seconds 10 2>/dev/null)
+is "$(awk '{print $3, $7}' "$T/l7b")" "after-replay DONE" "and delivers it"
 pf dlq show no-such-id 2>"$T/err"; is $? 1 "dlq show of an unknown id exits 1"
 is "$(wc -l <"$T/err" | tr -d ' ')" 1 "with one line"
 pf dlq replay no-such-id 2>/dev/null; is $? 1 "dlq replay of an unknown id exits 1"
