@@ -38,7 +38,7 @@ struct _pf_sched_worker_t {
 
 struct _pf_proc_sched_t {
     bool strict;
-    zhashx_t *by_seq;           //  seq -> s_entry_t
+    pf_seqmap_t *by_seq;        //  seq -> s_entry_t
     zhashx_t *lines;            //  length-prefixed key -> s_line_t
     zhashx_t *inflight;         //  id -> s_entry_t in flight
     zlistx_t *ready;            //  s_line_t * whose head is READY, oldest first
@@ -48,19 +48,6 @@ struct _pf_proc_sched_t {
 };
 
 //  ---- Keys of the maps ---------------------------------------------------------
-
-static size_t
-s_seq_hash (const void *key)
-{
-    return (size_t) (*(const uint64_t *) key * 0x9E3779B97F4A7C15ull);
-}
-
-static int
-s_seq_compare (const void *a, const void *b)
-{
-    uint64_t left = *(const uint64_t *) a, right = *(const uint64_t *) b;
-    return left < right ? -1 : left > right;
-}
 
 //  Line keys are a length byte, then the key
 static size_t
@@ -98,11 +85,7 @@ pf_proc_sched_new (bool strict)
 {
     pf_proc_sched_t *self = (pf_proc_sched_t *) zmalloc (sizeof (pf_proc_sched_t));
     self->strict = strict;
-    self->by_seq = zhashx_new ();
-    zhashx_set_key_hasher (self->by_seq, s_seq_hash);
-    zhashx_set_key_comparator (self->by_seq, s_seq_compare);
-    zhashx_set_key_duplicator (self->by_seq, NULL);
-    zhashx_set_key_destructor (self->by_seq, NULL);
+    self->by_seq = pf_seqmap_new ();
     self->lines = zhashx_new ();
     zhashx_set_key_hasher (self->lines, s_key_hash);
     zhashx_set_key_comparator (self->lines, s_key_compare);
@@ -121,8 +104,8 @@ pf_proc_sched_new (bool strict)
 static void
 s_free_messages (pf_proc_sched_t *self)
 {
-    for (s_entry_t *entry = (s_entry_t *) zhashx_first (self->by_seq); entry;
-         entry = (s_entry_t *) zhashx_next (self->by_seq)) {
+    for (s_entry_t *entry = (s_entry_t *) pf_seqmap_first (self->by_seq); entry;
+         entry = (s_entry_t *) pf_seqmap_next (self->by_seq)) {
         //  A line without a key holds just this one message
         if (entry->line && !entry->line->key)
             free (entry->line);
@@ -139,7 +122,7 @@ void
 pf_proc_sched_forget_messages (pf_proc_sched_t *self)
 {
     s_free_messages (self);
-    zhashx_purge (self->by_seq);
+    pf_seqmap_purge (self->by_seq);
     zhashx_purge (self->lines);
     zhashx_purge (self->inflight);
     zlistx_purge (self->ready);
@@ -156,7 +139,7 @@ pf_proc_sched_destroy (pf_proc_sched_t **self_p)
     if (!self)
         return;
     s_free_messages (self);
-    zhashx_destroy (&self->by_seq);
+    pf_seqmap_destroy (&self->by_seq);
     zhashx_destroy (&self->lines);
     zhashx_destroy (&self->inflight);
     zlistx_destroy (&self->ready);
@@ -256,7 +239,9 @@ pf_proc_sched_add (pf_proc_sched_t *self, uint64_t seq, uint32_t partition, uint
         .id = strings, .topic = strings + id_size + 1,
         .key = (const byte *) strings + id_size + topic_size + 2, .key_size = key_size
     };
-    zhashx_insert (self->by_seq, &entry->msg.seq, entry);
+    //  A seq is added once until removed, or after forget_messages
+    int rc = pf_seqmap_insert (self->by_seq, seq, entry);
+    assert (rc == 0);
     bool in_line = state == PF_SCHED_READY || self->strict;
     if (in_line)
         s_line_append (self, s_line_for (self, key, key_size), entry);
@@ -268,7 +253,7 @@ pf_proc_sched_add (pf_proc_sched_t *self, uint64_t seq, uint32_t partition, uint
 pf_sched_msg_t *
 pf_proc_sched_find (pf_proc_sched_t *self, uint64_t seq)
 {
-    return (pf_sched_msg_t *) zhashx_lookup (self->by_seq, &seq);
+    return (pf_sched_msg_t *) pf_seqmap_lookup (self->by_seq, seq);
 }
 
 static void
@@ -298,7 +283,7 @@ pf_proc_sched_remove (pf_proc_sched_t *self, pf_sched_msg_t *msg)
     s_leave_handoff (self, entry);
     if (entry->line)
         s_line_pop (self, entry);
-    zhashx_delete (self->by_seq, &entry->msg.seq);
+    pf_seqmap_delete (self->by_seq, entry->msg.seq);
     free (entry);
 }
 
@@ -487,7 +472,7 @@ pf_proc_sched_handoff_due (pf_proc_sched_t *self, int64_t now, zlistx_t *due)
 size_t
 pf_proc_sched_open (pf_proc_sched_t *self)
 {
-    return zhashx_size (self->by_seq);
+    return pf_seqmap_size (self->by_seq);
 }
 
 size_t
