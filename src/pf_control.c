@@ -12,7 +12,7 @@ struct _pf_control_request_t {
 zsock_t *
 pf_control_server (const char *endpoint, zcert_t *cert, char **error)
 {
-    return pf_node_server (ZMQ_ROUTER, endpoint, cert, "control", PF_CONTROL_REQUEST_MAX,
+    return pf_node_server (ZMQ_ROUTER, endpoint, cert, "control", PF_CONTROL_REQUEST_MAX, 0,
                            error);
 }
 

@@ -556,7 +556,7 @@ s_edge_start (s_edge_t *self, pf_config_t *config)
     //  can fill our memory; anything below that limit gets a NACK
     size_t largest = self->max_batch > self->max_payload ? self->max_batch : self->max_payload;
     self->frontend = pf_node_server (ZMQ_ROUTER, pf_config_str (config, key), self->cert,
-                                     "clients", (int64_t) largest + 65536, &error);
+                                     "clients", (int64_t) largest + 65536, 0, &error);
     snprintf (key, sizeof key, "edge/%s/control", self->name);
     if (!error && *pf_config_str (config, key))
         self->control = pf_control_server (pf_config_str (config, key), self->cert, &error);

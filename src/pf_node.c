@@ -37,7 +37,7 @@ pf_node_auth_new (pf_config_t *config, char **error)
 
 zsock_t *
 pf_node_server (int type, const char *endpoint, zcert_t *cert, const char *domain,
-                int64_t max_frame, char **error)
+                int64_t max_frame, int rcvhwm, char **error)
 {
     zsock_t *socket = zsock_new (type);
     if (!socket) {
@@ -49,6 +49,8 @@ pf_node_server (int type, const char *endpoint, zcert_t *cert, const char *domai
     //  Options must be set before the bind: the listener copies them
     if (max_frame > 0)
         zsock_set_maxmsgsize (socket, (int) max_frame);
+    if (rcvhwm > 0)
+        zsock_set_rcvhwm (socket, rcvhwm);
     //  Replies to peers go out through a ROUTER that drops rather than
     //  blocks at this mark; a peer this far behind will resend anyway
     zsock_set_sndhwm (socket, 100000);
@@ -75,7 +77,7 @@ pf_node_client (int type, pf_config_t *config, const char *peer_name,
     //  down fails at once (and its caller can answer BUSY) instead of
     //  waiting in a queue; messages in a dropped connection are discarded
     zsock_set_immediate (socket, 1);
-    zsock_set_sndhwm (socket, PF_NODE_CLIENT_SNDHWM);
+    zsock_set_sndhwm (socket, PF_NODE_LINK_HWM);
     if (routing_id)
         zsock_set_identity (socket, routing_id);
     if (monitor_p) {

@@ -21,16 +21,21 @@ typedef struct {
 zactor_t *
     pf_node_auth_new (pf_config_t *config, char **error);
 
+//  Hand-offs between nodes (MSGS, FAILED: up to about 1 MiB each) queued
+//  on one link, each way, before a send fails with EAGAIN and the sender
+//  answers BUSY or resends later: a node that falls behind then costs at
+//  most this many hand-offs of memory at each end, not the HWM default's
+//  thousand.
+#define PF_NODE_LINK_HWM            64
+
 //  A socket of type bound to endpoint as a CURVE server with cert,
 //  authenticated in ZAP domain. A peer that sends a frame over max_frame
-//  bytes (0: no limit) is disconnected. Returns NULL and sets *error on
+//  bytes (0: no limit) is disconnected; at most rcvhwm messages of one peer
+//  are queued (0: libzmq's default). Returns NULL and sets *error on
 //  failure.
 zsock_t *
     pf_node_server (int type, const char *endpoint, zcert_t *cert,
-                    const char *domain, int64_t max_frame, char **error);
-
-//  Messages queued towards one node before a send fails with EAGAIN
-#define PF_NODE_CLIENT_SNDHWM       1000
+                    const char *domain, int64_t max_frame, int rcvhwm, char **error);
 
 //  A socket of type connected to the node peer_name's endpoint as a CURVE
 //  client with cert, with ZMQ_IMMEDIATE: a send fails at once (EAGAIN)

@@ -181,14 +181,14 @@ s_proc_start (s_proc_t *self, pf_config_t *config)
     int64_t max_frame = pf_config_int (config, "fabric/max-payload") + 2 * 1024 * 1024;
     snprintf (key, sizeof key, "proc/%s/endpoint", self->name);
     zsock_t *endpoint = pf_node_server (ZMQ_ROUTER, pf_config_str (config, key), self->cert,
-                                        "nodes", max_frame, &error);
+                                        "nodes", max_frame, PF_NODE_LINK_HWM, &error);
     if (error)
         return error;
     zsock_send (self->core, "sp", "ENDPOINT", endpoint);
     //  Workers send small commands; a DONEB of 10000 ids is the largest
     snprintf (key, sizeof key, "proc/%s/workers", self->name);
     self->workers = pf_node_server (ZMQ_ROUTER, pf_config_str (config, key), self->cert,
-                                    "workers", 4 * 1024 * 1024, &error);
+                                    "workers", 4 * 1024 * 1024, 0, &error);
     if (self->workers) {
         //  A send to a worker whose connection has closed fails at once, so
         //  its deliveries go elsewhere without waiting for heartbeat-timeout.

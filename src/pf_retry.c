@@ -120,7 +120,7 @@ s_retry_start (s_retry_t *self, pf_config_t *config)
     //  messages, so no frame limit here
     snprintf (key, sizeof key, "retry/%s/endpoint", self->name);
     self->endpoint = pf_node_server (ZMQ_ROUTER, pf_config_str (config, key), self->cert,
-                                     "nodes", 0, &error);
+                                     "nodes", 0, PF_NODE_LINK_HWM, &error);
     if (error)
         return error;
     zsock_set_router_handover (self->endpoint, 1);
