@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdarg.h>
+#include <stdint.h>
 
 static int tap_count = 0;
 static int tap_failed = 0;
@@ -34,6 +35,17 @@ tap_ok (int pass, const char *file, int line, const char *format, ...)
     (ok ((long long) (got) == (long long) (want), __VA_ARGS__) \
         ? 1 : (printf ("#   got %lld, want %lld\n", (long long) (got), (long long) (want)), 0))
 #define diag(...) (printf ("# "), printf (__VA_ARGS__), printf ("\n"))
+
+//  splitmix64: a small, well-mixed, repeatable sequence of 64-bit test
+//  values from *state (so a failure can be replayed).
+static inline uint64_t
+tap_random (uint64_t *state)
+{
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
 
 //  Print the plan and return the exit status.
 static inline int

@@ -5,16 +5,6 @@
 #include "pf_classes.h"
 #include "../tap.h"
 
-//  splitmix64: a small, well-mixed sequence of 64-bit test hashes
-static uint64_t
-s_random (uint64_t *state)
-{
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
 //  True if seq is among the candidates for hash.
 static bool
 s_has (pf_dedupe_t *dedupe, uint64_t hash, uint64_t seq)
@@ -159,7 +149,7 @@ test_remove (void)
     size_t memory = pf_dedupe_memory (dedupe);
     uint64_t state = 1;
     for (uint64_t seq = 1000; seq < 201000; seq++) {
-        uint64_t hash = s_random (&state);
+        uint64_t hash = tap_random (&state);
         pf_dedupe_insert (dedupe, hash, seq);
         pf_dedupe_remove (dedupe, hash, seq);
     }
@@ -230,7 +220,7 @@ test_expire (void)
     pf_dedupe_expire (growing, 51);
     uint64_t state = 7;
     for (uint64_t index = 101; index <= 20100; index++)
-        pf_dedupe_insert (growing, s_random (&state), index);
+        pf_dedupe_insert (growing, tap_random (&state), index);
     assert (pf_dedupe_memory (growing) > memory);   //  the index grew
     bool old_hidden = true, old_kept = true;
     for (uint64_t index = 1; index <= 50; index++)
@@ -252,7 +242,7 @@ test_growth (void)
     uint64_t state = 42;
     double worst = 0;
     for (size_t index = 0; index < total; index++) {
-        pf_dedupe_insert (dedupe, s_random (&state), index + 1);
+        pf_dedupe_insert (dedupe, tap_random (&state), index + 1);
         if (index + 1 >= 100000) {
             double per_entry = (double) pf_dedupe_memory (dedupe) / (double) (index + 1);
             if (per_entry > worst)
@@ -264,13 +254,13 @@ test_growth (void)
     state = 42;
     size_t found = 0;
     for (size_t index = 0; index < total; index++)
-        if (s_has (dedupe, s_random (&state), index + 1))
+        if (s_has (dedupe, tap_random (&state), index + 1))
             found++;
     is_int (found, total, "all 1,000,000 entries are found after many rehashes");
 
     size_t strangers = 0;
     for (int index = 0; index < 1000; index++)
-        strangers += s_candidates (dedupe, s_random (&state));
+        strangers += s_candidates (dedupe, tap_random (&state));
     is_int (strangers, 0, "1000 hashes never inserted have no candidates");
 
     double per_entry = (double) pf_dedupe_memory (dedupe) / (double) total;
@@ -281,7 +271,7 @@ test_growth (void)
     //  Remove every other entry: the rest are still found
     state = 42;
     for (size_t index = 0; index < total; index++) {
-        uint64_t hash = s_random (&state);
+        uint64_t hash = tap_random (&state);
         if (index % 2 == 0)
             pf_dedupe_remove (dedupe, hash, index + 1);
     }
@@ -289,7 +279,7 @@ test_growth (void)
     state = 42;
     size_t right = 0;
     for (size_t index = 0; index < total; index++) {
-        bool has = s_has (dedupe, s_random (&state), index + 1);
+        bool has = s_has (dedupe, tap_random (&state), index + 1);
         if (has == (index % 2 == 1))
             right++;
     }

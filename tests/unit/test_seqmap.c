@@ -6,16 +6,6 @@
 #include "pf_classes.h"
 #include "../tap.h"
 
-//  splitmix64: a small, well-mixed sequence of 64-bit test values
-static uint64_t
-s_random (uint64_t *state)
-{
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
 //  The map's home slot for seq, copied from pf_seqmap.c so the tests can
 //  build probe chains on purpose; test_wrap checks the copy still matches.
 static size_t
@@ -163,12 +153,12 @@ test_wrap (void)
     for (int round = 0; round < 200; round++) {
         bool in [40] = { false };
         for (int index = 0; index < 40; index++)
-            if (s_random (&state) & 1) {
+            if (tap_random (&state) & 1) {
                 pf_seqmap_insert (map, crowd [index], ITEM (index));
                 in [index] = true;
             }
         for (int step = 0; step < 60; step++) {
-            int index = (int) (s_random (&state) % 40);
+            int index = (int) (tap_random (&state) % 40);
             void *item = pf_seqmap_delete (map, crowd [index]);
             right = right && item == (in [index] ? ITEM (index) : NULL);
             in [index] = false;
@@ -269,7 +259,7 @@ test_iterate (void)
     //  Items are 1-based indexes into seen; seqs are random
     uint64_t state = 11;
     for (size_t index = 0; index < total; index++)
-        pf_seqmap_insert (map, s_random (&state), (void *) (uintptr_t) (index + 1));
+        pf_seqmap_insert (map, tap_random (&state), (void *) (uintptr_t) (index + 1));
     size_t visits = 0;
     bool once = true;
     for (void *item = pf_seqmap_first (map); item; item = pf_seqmap_next (map)) {
@@ -288,7 +278,7 @@ test_iterate (void)
         collected [count++] = item;
     state = 11;
     for (size_t index = 0; index < total; index++)
-        pf_seqmap_delete (map, s_random (&state));
+        pf_seqmap_delete (map, tap_random (&state));
     is_int (pf_seqmap_size (map), 0, "deleting every seq after a visit empties the map");
     ok (count == total && pf_seqmap_first (map) == NULL, "and a visit then finds nothing");
 
@@ -319,7 +309,7 @@ test_reference (void)
     bool *in = (bool *) calloc (universe, sizeof (bool));
     uint64_t state = 2026;
     for (size_t index = 0; index < universe; index++)
-        seqs [index] = index < universe / 2 ? index : s_random (&state) | (1ULL << 63);
+        seqs [index] = index < universe / 2 ? index : tap_random (&state) | (1ULL << 63);
 
     pf_seqmap_t *map = pf_seqmap_new ();
     size_t count = 0, wrong = 0, max_size = 0;
@@ -328,7 +318,7 @@ test_reference (void)
     for (size_t step = 0; step < operations; step++) {
         //  Phases of 250,000: insert-heavy, then delete-heavy, twice
         bool filling = (step / 250000) % 2 == 0;
-        uint64_t roll = s_random (&state);
+        uint64_t roll = tap_random (&state);
         size_t index = (size_t) (roll >> 20) % universe;
         void *item = (void *) (uintptr_t) (index + 1);
         unsigned choice = (unsigned) (roll % 10);
