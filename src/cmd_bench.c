@@ -220,40 +220,58 @@ s_peak_rss_kb (pid_t pid)
 
 //  ---- Our own fabric -------------------------------------------------------------
 
-//  A base port whose 40 ports are free: the kernel picks a free port, and
-//  we check that the 39 after it are free too.
+//  The lowest port the kernel gives out for outgoing connections; 32768
+//  when it cannot be read.
+static int
+s_ephemeral_low (void)
+{
+    int low = 32768, high = 0;
+    FILE *file = fopen ("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    if (file) {
+        if (fscanf (file, "%d %d", &low, &high) != 2)
+            low = 32768;
+        fclose (file);
+    }
+    return low;
+}
+
+//  True if the 40 ports from base can all be bound on 127.0.0.1.
+static bool
+s_ports_free (int base)
+{
+    int sockets [40];
+    int bound = 0;
+    for (; bound < 40; bound++) {
+        sockets [bound] = socket (AF_INET, SOCK_STREAM, 0);
+        if (sockets [bound] == -1)
+            break;
+        struct sockaddr_in address = { .sin_family = AF_INET };
+        address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+        address.sin_port = htons ((uint16_t) (base + bound));
+        if (bind (sockets [bound], (struct sockaddr *) &address, sizeof address)) {
+            close (sockets [bound]);
+            break;
+        }
+    }
+    for (int index = 0; index < bound; index++)
+        close (sockets [index]);
+    return bound == 40;
+}
+
+//  A base port whose 40 ports are free, below the ephemeral range: a node
+//  restarted by --restart-proc must find its port again, and an outgoing
+//  connection (even one of our own, connecting to that very port while the
+//  node is down, which loopback can turn into a connection to itself) may
+//  take any port inside the range.
 static int
 s_free_port_base (void)
 {
+    int low = s_ephemeral_low ();
+    if (low < 10000 + 40 * 2)
+        return -1;
     for (int attempt = 0; attempt < 100; attempt++) {
-        int sockets [40];
-        int bound = 0;
-        int base = -1;
-        for (; bound < 40; bound++) {
-            sockets [bound] = socket (AF_INET, SOCK_STREAM, 0);
-            if (sockets [bound] == -1)
-                break;
-            struct sockaddr_in address = { .sin_family = AF_INET };
-            address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-            address.sin_port = htons (bound == 0 ? 0 : (uint16_t) (base + bound));
-            socklen_t size = sizeof address;
-            if (bind (sockets [bound], (struct sockaddr *) &address, sizeof address)
-            ||  (bound == 0
-                 && getsockname (sockets [0], (struct sockaddr *) &address, &size))) {
-                close (sockets [bound]);
-                break;
-            }
-            if (bound == 0) {
-                base = ntohs (address.sin_port);
-                if (base < 1024 || base > 65000) {
-                    close (sockets [bound]);
-                    break;
-                }
-            }
-        }
-        for (int index = 0; index < bound; index++)
-            close (sockets [index]);
-        if (bound == 40)
+        int base = 10000 + (int) randombytes_uniform ((uint32_t) (low - 10000 - 40));
+        if (s_ports_free (base))
             return base;
     }
     return -1;

@@ -47,11 +47,17 @@ skip () {   # skip DESCRIPTION REASON
 
 diag () { echo "# $*"; }
 
-free_port_base () {  # a base port with the next 40 ports free, asked of the kernel
+free_port_base () {  # a base port with the next 40 ports free, below the ephemeral range
     "$PYTHON3" - <<'PY'
 import random, socket
+# Below the range the kernel gives out for outgoing connections: a node that
+# restarts must find its port free again
+try:
+    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+except (OSError, ValueError, IndexError):
+    low = 32768
 for _ in range(200):
-    base = random.randrange(20000, 60000, 50)
+    base = random.randrange(10000, low - 50, 50)
     socks = []
     try:
         for port in range(base, base + 40):
