@@ -57,6 +57,53 @@ pf_fuzz_frames (const uint8_t *data, size_t size)
         || ((const byte *) (view) >= (const byte *) (data) \
             && (const byte *) (view) + (view_size) <= (const byte *) (data) + (size)))
 
+//  After walking a checked body to its end: the walk stopped cleanly at the
+//  end, after exactly count records, and the records re-encoded into copy
+//  give back the input byte for byte. Frees copy.
+static inline void
+pf_fuzz_walked (pf_reader_t *reader, size_t records, size_t count, pf_buf_t *copy,
+                const uint8_t *data, size_t size)
+{
+    PF_FUZZ_CHECK (!reader->failed && pf_reader_done (reader));
+    PF_FUZZ_CHECK (records == count);
+    PF_FUZZ_CHECK (copy->size == size && memcmp (copy->data, data, size) == 0);
+    pf_buf_free (copy);
+}
+
+//  A PF1 batch frame (PUSHB, or DELIVERB when deliver): once checked, it
+//  walks in exactly its count of records, each inside the frame, each
+//  handed to check, each encoding back to the bytes it was read from.
+static inline void
+pf_fuzz_batch (const uint8_t *data, size_t size, bool deliver,
+               void (*check) (const pf_record_t *record))
+{
+    size_t count = 0;
+    const char *text = NULL;
+    if (pf_proto_batch_check (data, size, deliver, &count, &text) != PF_REASON_OK) {
+        PF_FUZZ_CHECK (text != NULL);
+        return;
+    }
+    PF_FUZZ_CHECK (count >= 1 && count <= PF_PROTO_BATCH_MAX);
+    pf_reader_t reader;
+    pf_reader_init (&reader, data, size);
+    pf_buf_t copy = { NULL, 0, 0 };
+    pf_record_t record;
+    size_t records = 0;
+    while (pf_proto_batch_next (&reader, deliver, &record)) {
+        PF_FUZZ_INSIDE (record.id, record.id_size, data, size);
+        PF_FUZZ_INSIDE (record.topic, record.topic_size, data, size);
+        PF_FUZZ_INSIDE (record.key, record.key_size, data, size);
+        PF_FUZZ_INSIDE (record.payload, record.payload_size, data, size);
+        check (&record);
+        if (deliver)
+            pf_proto_put_deliver_record (&copy, &record);
+        else
+            pf_proto_put_push_record (&copy, &record);
+        records++;
+    }
+    pf_fuzz_walked (&reader, records, count, &copy, data, size);
+}
+
 #ifdef PF_FUZZ_MAIN
 #define PF_FUZZ_TARGET(name) \
     int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size); \

@@ -26,38 +26,6 @@ s_check_record (const pf_record_t *record)
 }
 
 static void
-s_batch (const byte *data, size_t size)
-{
-    size_t count = 0;
-    const char *text = NULL;
-    if (pf_proto_batch_check (data, size, false, &count, &text) != PF_REASON_OK) {
-        PF_FUZZ_CHECK (text != NULL);
-        return;
-    }
-    PF_FUZZ_CHECK (count >= 1 && count <= PF_PROTO_BATCH_MAX);
-    //  A checked batch walks to its end in exactly count records, and each
-    //  record encodes back to the bytes it was read from
-    pf_reader_t reader;
-    pf_reader_init (&reader, data, size);
-    pf_buf_t copy = { NULL, 0, 0 };
-    pf_record_t record;
-    size_t records = 0;
-    while (pf_proto_batch_next (&reader, false, &record)) {
-        PF_FUZZ_INSIDE (record.id, record.id_size, data, size);
-        PF_FUZZ_INSIDE (record.topic, record.topic_size, data, size);
-        PF_FUZZ_INSIDE (record.key, record.key_size, data, size);
-        PF_FUZZ_INSIDE (record.payload, record.payload_size, data, size);
-        s_check_record (&record);
-        pf_proto_put_push_record (&copy, &record);
-        records++;
-    }
-    PF_FUZZ_CHECK (!reader.failed && pf_reader_done (&reader));
-    PF_FUZZ_CHECK (records == count);
-    PF_FUZZ_CHECK (copy.size == size && memcmp (copy.data, data, size) == 0);
-    pf_buf_free (&copy);
-}
-
-static void
 s_control (zmsg_t *msg)
 {
     zmsg_t *request = zmsg_dup (msg);
@@ -100,7 +68,8 @@ pf_fuzz_proto_client (const uint8_t *data, size_t size)
         else
         if (message.cmd == PF_CMD_PUSHB) {
             PF_FUZZ_CHECK (message.argc == 1);
-            s_batch (message.arg [0], message.arg_size [0]);
+            pf_fuzz_batch (message.arg [0], message.arg_size [0], false,
+                           s_check_record);
         }
     }
     s_control (msg);

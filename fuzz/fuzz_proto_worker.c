@@ -11,17 +11,10 @@ s_ready (const pf_message_t *message)
 {
     uint64_t credit = 0, batch_size = 1;
     char prefixes [1024];
-    if (pf_proto_number (message->arg [1], message->arg_size [1], 1, PF_PROTO_CREDIT_MAX,
-                         &credit)
-    ||  (message->argc == 3
-    &&   pf_proto_number (message->arg [2], message->arg_size [2], 1, PF_PROTO_BATCH_MAX,
-                          &batch_size))
-    ||  message->arg_size [0] >= sizeof prefixes)
+    if (pf_proto_ready_args (message, &credit, &batch_size, prefixes, sizeof prefixes))
         return;
     PF_FUZZ_CHECK (credit >= 1 && credit <= PF_PROTO_CREDIT_MAX);
     PF_FUZZ_CHECK (batch_size >= 1 && batch_size <= PF_PROTO_BATCH_MAX);
-    memcpy (prefixes, message->arg [0], message->arg_size [0]);
-    prefixes [message->arg_size [0]] = 0;
     pf_proto_topic_allowed ((const byte *) "orders.eu", 9, prefixes);
     pf_proto_topic_allowed ((const byte *) "", 0, prefixes);
 }
@@ -34,36 +27,12 @@ s_check_id (const byte *id, size_t size)
     PF_FUZZ_CHECK (reason == PF_REASON_OK || (reason == PF_REASON_BAD_ID && text));
 }
 
-//  A DELIVERB batch: checked whole, then walked; each record encodes back
+//  A DELIVERB record, checked as a worker would (any payload size)
 static void
-s_deliver_batch (const byte *data, size_t size)
+s_check_delivered (const pf_record_t *record)
 {
-    size_t count = 0;
-    const char *text = NULL;
-    if (pf_proto_batch_check (data, size, true, &count, &text) != PF_REASON_OK) {
-        PF_FUZZ_CHECK (text != NULL);
-        return;
-    }
-    PF_FUZZ_CHECK (count >= 1 && count <= PF_PROTO_BATCH_MAX);
-    pf_reader_t reader;
-    pf_reader_init (&reader, data, size);
-    pf_buf_t copy = { NULL, 0, 0 };
-    pf_record_t record;
-    size_t records = 0;
-    while (pf_proto_batch_next (&reader, true, &record)) {
-        PF_FUZZ_INSIDE (record.id, record.id_size, data, size);
-        PF_FUZZ_INSIDE (record.topic, record.topic_size, data, size);
-        PF_FUZZ_INSIDE (record.key, record.key_size, data, size);
-        PF_FUZZ_INSIDE (record.payload, record.payload_size, data, size);
-        const char *why = NULL;
-        pf_proto_check_record (&record, SIZE_MAX, &why);
-        pf_proto_put_deliver_record (&copy, &record);
-        records++;
-    }
-    PF_FUZZ_CHECK (!reader.failed && pf_reader_done (&reader));
-    PF_FUZZ_CHECK (records == count);
-    PF_FUZZ_CHECK (copy.size == size && memcmp (copy.data, data, size) == 0);
-    pf_buf_free (&copy);
+    const char *why = NULL;
+    pf_proto_check_record (record, SIZE_MAX, &why);
 }
 
 //  A VERDICTS frame, read as a producer does, until the end or an error
@@ -128,7 +97,8 @@ pf_fuzz_proto_worker (const uint8_t *data, size_t size)
                 break;
             }
             case PF_CMD_DELIVERB:
-                s_deliver_batch (message.arg [0], message.arg_size [0]);
+                pf_fuzz_batch (message.arg [0], message.arg_size [0], true,
+                               s_check_delivered);
                 break;
             case PF_CMD_NACK:
                 pf_reason_parse (message.arg [1], message.arg_size [1]);

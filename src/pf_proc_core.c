@@ -361,17 +361,10 @@ s_worker_ready (s_core_t *self, zframe_t *routing_id, const pf_message_t *messag
 {
     uint64_t credit = 0, batch_size = 1;
     char prefixes [1024];
-    if (pf_proto_number (message->arg [1], message->arg_size [1], 1, PF_PROTO_CREDIT_MAX,
-                         &credit)
-    ||  (message->argc == 3
-    &&   pf_proto_number (message->arg [2], message->arg_size [2], 1, PF_PROTO_BATCH_MAX,
-                          &batch_size))
-    ||  message->arg_size [0] >= sizeof prefixes) {
+    if (pf_proto_ready_args (message, &credit, &batch_size, prefixes, sizeof prefixes)) {
         s_disconnect (self, routing_id, "READY with a credit or batch size out of range");
         return;
     }
-    memcpy (prefixes, message->arg [0], message->arg_size [0]);
-    prefixes [message->arg_size [0]] = 0;
     bool known = pf_proc_sched_worker (self->sched, routing_id) != NULL;
     pf_proc_sched_worker_ready (self->sched, routing_id, prefixes, (uint32_t) credit,
                                 (uint32_t) batch_size, self->now);

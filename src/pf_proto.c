@@ -204,6 +204,23 @@ pf_proto_push_record (const pf_message_t *message, pf_record_t *record)
 }
 
 int
+pf_proto_ready_args (const pf_message_t *message, uint64_t *credit, uint64_t *batch_size,
+                     char *prefixes, size_t prefixes_size)
+{
+    *batch_size = 1;
+    if (pf_proto_number (message->arg [1], message->arg_size [1], 1, PF_PROTO_CREDIT_MAX,
+                         credit)
+    ||  (message->argc == 3
+    &&   pf_proto_number (message->arg [2], message->arg_size [2], 1, PF_PROTO_BATCH_MAX,
+                          batch_size))
+    ||  message->arg_size [0] >= prefixes_size)
+        return -1;
+    memcpy (prefixes, message->arg [0], message->arg_size [0]);
+    prefixes [message->arg_size [0]] = 0;
+    return 0;
+}
+
+int
 pf_proto_number (const byte *data, size_t size, uint64_t min, uint64_t max,
                  uint64_t *value)
 {

@@ -108,6 +108,14 @@ int
     pf_proto_number (const byte *data, size_t size, uint64_t min, uint64_t max,
                      uint64_t *value);
 
+//  The arguments of a parsed READY: credit (1 to PF_PROTO_CREDIT_MAX), the
+//  batch size (1 to PF_PROTO_BATCH_MAX, 1 when absent) and the topic
+//  prefixes as a C string in prefixes (of prefixes_size bytes). Returns 0,
+//  or -1 when a number is out of range or the prefixes do not fit.
+int
+    pf_proto_ready_args (const pf_message_t *message, uint64_t *credit,
+                         uint64_t *batch_size, char *prefixes, size_t prefixes_size);
+
 //  ---- Batch records ---------------------------------------------------------
 
 //  Append one PUSHB record (id, topic, key, payload). The caller has checked
