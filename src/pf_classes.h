@@ -25,7 +25,7 @@
 #include "pf_auth.h"
 #include "pf_partition.h"
 #include "pf_dedupe.h"
-#include "pf_seqmap.h"
+#include "pf_map.h"
 #include "pf_proc_sched.h"
 #include "pf_proc_store.h"
 #include "pf_hist.h"

@@ -21,8 +21,9 @@ struct _s_entry_t {
 struct _s_line_t {
     s_entry_t *head;
     s_entry_t *tail;
-    byte *key;                  //  with a length byte first; NULL for no key
     void *ready_handle;         //  in the ready list, or NULL
+    uint8_t key_size;           //  0: no key, a line of one message, not mapped
+    byte key [];
 };
 
 struct _pf_sched_worker_t {
@@ -38,8 +39,8 @@ struct _pf_sched_worker_t {
 
 struct _pf_proc_sched_t {
     bool strict;
-    pf_seqmap_t *by_seq;        //  seq -> s_entry_t
-    zhashx_t *lines;            //  length-prefixed key -> s_line_t
+    pf_map_t *by_seq;           //  seq -> s_entry_t
+    pf_map_t *lines;            //  key -> s_line_t, for keys with open messages
     zhashx_t *inflight;         //  id -> s_entry_t in flight
     zlistx_t *ready;            //  s_line_t * whose head is READY, oldest first
     zlistx_t *handoffs;         //  s_entry_t * in HANDOFF
@@ -49,24 +50,18 @@ struct _pf_proc_sched_t {
 
 //  ---- Keys of the maps ---------------------------------------------------------
 
-//  Line keys are a length byte, then the key
-static size_t
-s_key_hash (const void *key)
-{
-    const byte *data = (const byte *) key;
-    size_t hash = 14695981039346656037ull;
-    for (size_t index = 0; index <= data [0]; index++)
-        hash = (hash ^ data [index]) * 1099511628211ull;
-    return hash;
-}
+//  A message key, as the lines map is asked for it
+typedef struct {
+    const byte *data;
+    size_t size;
+} s_key_t;
 
-static int
-s_key_compare (const void *a, const void *b)
+static bool
+s_line_has_key (const void *item, const void *key)
 {
-    const byte *left = (const byte *) a, *right = (const byte *) b;
-    if (left [0] != right [0])
-        return left [0] < right [0] ? -1 : 1;
-    return memcmp (left + 1, right + 1, left [0]);
+    const s_line_t *line = (const s_line_t *) item;
+    const s_key_t *wanted = (const s_key_t *) key;
+    return line->key_size == wanted->size && memcmp (line->key, wanted->data, wanted->size) == 0;
 }
 
 static void
@@ -85,12 +80,8 @@ pf_proc_sched_new (bool strict)
 {
     pf_proc_sched_t *self = (pf_proc_sched_t *) zmalloc (sizeof (pf_proc_sched_t));
     self->strict = strict;
-    self->by_seq = pf_seqmap_new ();
-    self->lines = zhashx_new ();
-    zhashx_set_key_hasher (self->lines, s_key_hash);
-    zhashx_set_key_comparator (self->lines, s_key_compare);
-    zhashx_set_key_duplicator (self->lines, NULL);
-    zhashx_set_key_destructor (self->lines, NULL);
+    self->by_seq = pf_map_new (NULL);
+    self->lines = pf_map_new (s_line_has_key);
     self->inflight = zhashx_new ();
     self->ready = zlistx_new ();
     self->handoffs = zlistx_new ();
@@ -104,26 +95,24 @@ pf_proc_sched_new (bool strict)
 static void
 s_free_messages (pf_proc_sched_t *self)
 {
-    for (s_entry_t *entry = (s_entry_t *) pf_seqmap_first (self->by_seq); entry;
-         entry = (s_entry_t *) pf_seqmap_next (self->by_seq)) {
+    for (s_entry_t *entry = (s_entry_t *) pf_map_first (self->by_seq); entry;
+         entry = (s_entry_t *) pf_map_next (self->by_seq)) {
         //  A line without a key holds just this one message
-        if (entry->line && !entry->line->key)
+        if (entry->line && !entry->line->key_size)
             free (entry->line);
         free (entry);
     }
-    for (s_line_t *line = (s_line_t *) zhashx_first (self->lines); line;
-         line = (s_line_t *) zhashx_next (self->lines)) {
-        free (line->key);
+    for (s_line_t *line = (s_line_t *) pf_map_first (self->lines); line;
+         line = (s_line_t *) pf_map_next (self->lines))
         free (line);
-    }
 }
 
 void
 pf_proc_sched_forget_messages (pf_proc_sched_t *self)
 {
     s_free_messages (self);
-    pf_seqmap_purge (self->by_seq);
-    zhashx_purge (self->lines);
+    pf_map_purge (self->by_seq);
+    pf_map_purge (self->lines);
     zhashx_purge (self->inflight);
     zlistx_purge (self->ready);
     zlistx_purge (self->handoffs);
@@ -139,8 +128,8 @@ pf_proc_sched_destroy (pf_proc_sched_t **self_p)
     if (!self)
         return;
     s_free_messages (self);
-    pf_seqmap_destroy (&self->by_seq);
-    zhashx_destroy (&self->lines);
+    pf_map_destroy (&self->by_seq);
+    pf_map_destroy (&self->lines);
     zhashx_destroy (&self->inflight);
     zlistx_destroy (&self->ready);
     zlistx_destroy (&self->handoffs);
@@ -169,17 +158,17 @@ s_line_refresh (pf_proc_sched_t *self, s_line_t *line)
 static s_line_t *
 s_line_for (pf_proc_sched_t *self, const byte *key, size_t key_size)
 {
+    assert (key_size <= UINT8_MAX);
     if (key_size == 0)
         return (s_line_t *) zmalloc (sizeof (s_line_t));
-    byte lookup [256];
-    lookup [0] = (byte) key_size;
-    memcpy (lookup + 1, key, key_size);
-    s_line_t *line = (s_line_t *) zhashx_lookup (self->lines, lookup);
+    s_key_t wanted = { key, key_size };
+    uint64_t hash = pf_map_hash_bytes (key, key_size);
+    s_line_t *line = (s_line_t *) pf_map_lookup (self->lines, hash, &wanted);
     if (!line) {
-        line = (s_line_t *) zmalloc (sizeof (s_line_t));
-        line->key = (byte *) malloc (key_size + 1);
-        memcpy (line->key, lookup, key_size + 1);
-        zhashx_insert (self->lines, line->key, line);
+        line = (s_line_t *) zmalloc (sizeof (s_line_t) + key_size);
+        line->key_size = (uint8_t) key_size;
+        memcpy (line->key, key, key_size);
+        pf_map_insert (self->lines, hash, &wanted, line);
     }
     return line;
 }
@@ -212,9 +201,9 @@ s_line_pop (pf_proc_sched_t *self, s_entry_t *entry)
     entry->next = NULL;
     s_line_refresh (self, line);
     if (!line->head) {
-        if (line->key)
-            zhashx_delete (self->lines, line->key);
-        free (line->key);
+        s_key_t key = { line->key, line->key_size };
+        if (line->key_size)
+            pf_map_delete (self->lines, pf_map_hash_bytes (line->key, line->key_size), &key);
         free (line);
     }
 }
@@ -240,7 +229,7 @@ pf_proc_sched_add (pf_proc_sched_t *self, uint64_t seq, uint32_t partition, uint
         .key = (const byte *) strings + id_size + topic_size + 2, .key_size = key_size
     };
     //  A seq is added once until removed, or after forget_messages
-    int rc = pf_seqmap_insert (self->by_seq, seq, entry);
+    int rc = pf_map_insert (self->by_seq, pf_map_hash_seq (seq), NULL, entry);
     assert (rc == 0);
     bool in_line = state == PF_SCHED_READY || self->strict;
     if (in_line)
@@ -253,7 +242,7 @@ pf_proc_sched_add (pf_proc_sched_t *self, uint64_t seq, uint32_t partition, uint
 pf_sched_msg_t *
 pf_proc_sched_find (pf_proc_sched_t *self, uint64_t seq)
 {
-    return (pf_sched_msg_t *) pf_seqmap_lookup (self->by_seq, seq);
+    return (pf_sched_msg_t *) pf_map_lookup (self->by_seq, pf_map_hash_seq (seq), NULL);
 }
 
 static void
@@ -283,7 +272,7 @@ pf_proc_sched_remove (pf_proc_sched_t *self, pf_sched_msg_t *msg)
     s_leave_handoff (self, entry);
     if (entry->line)
         s_line_pop (self, entry);
-    pf_seqmap_delete (self->by_seq, entry->msg.seq);
+    pf_map_delete (self->by_seq, pf_map_hash_seq (entry->msg.seq), NULL);
     free (entry);
 }
 
@@ -472,7 +461,7 @@ pf_proc_sched_handoff_due (pf_proc_sched_t *self, int64_t now, zlistx_t *due)
 size_t
 pf_proc_sched_open (pf_proc_sched_t *self)
 {
-    return pf_seqmap_size (self->by_seq);
+    return pf_map_size (self->by_seq);
 }
 
 size_t

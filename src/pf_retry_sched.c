@@ -18,7 +18,7 @@ typedef struct {
 struct _pf_retry_sched_t {
     s_proc_t *procs;
     size_t proc_count;
-    zhashx_t *items;            //  (proc, seq) -> pf_retry_item_t *, key = the item
+    pf_map_t *items;            //  (proc, seq) -> pf_retry_item_t *, key = the item
 };
 
 //  ---- Heap -----------------------------------------------------------------------
@@ -90,22 +90,18 @@ s_heap_remove (s_heap_t *heap, pf_retry_item_t *item)
 
 //  ---- Items ------------------------------------------------------------------------
 
-static size_t
-s_key_hash (const void *key)
+static uint64_t
+s_item_hash (uint32_t proc, uint64_t seq)
 {
-    const pf_retry_item_t *item = (const pf_retry_item_t *) key;
-    uint64_t hash = (item->seq ^ ((uint64_t) item->proc << 48)) * 0x9E3779B97F4A7C15ull;
-    return (size_t) (hash ^ (hash >> 29));
+    return pf_map_hash_seq (seq ^ ((uint64_t) proc << 48));
 }
 
-static int
-s_key_compare (const void *one, const void *two)
+static bool
+s_item_is (const void *item, const void *key)
 {
-    const pf_retry_item_t *first = (const pf_retry_item_t *) one;
-    const pf_retry_item_t *second = (const pf_retry_item_t *) two;
-    if (first->proc != second->proc)
-        return first->proc < second->proc ? -1 : 1;
-    return first->seq == second->seq ? 0 : first->seq < second->seq ? -1 : 1;
+    const pf_retry_item_t *first = (const pf_retry_item_t *) item;
+    const pf_retry_item_t *second = (const pf_retry_item_t *) key;
+    return first->proc == second->proc && first->seq == second->seq;
 }
 
 pf_retry_sched_t *
@@ -115,22 +111,17 @@ pf_retry_sched_new (size_t procs)
     self->proc_count = procs;
     self->procs = (s_proc_t *) calloc (procs ? procs : 1, sizeof (s_proc_t));
     assert (self->procs);
-    self->items = zhashx_new ();
-    //  The key is the item itself: no copy, nothing to free
-    zhashx_set_key_hasher (self->items, s_key_hash);
-    zhashx_set_key_comparator (self->items, s_key_compare);
-    zhashx_set_key_duplicator (self->items, NULL);
-    zhashx_set_key_destructor (self->items, NULL);
+    self->items = pf_map_new (s_item_is);
     return self;
 }
 
 void
 pf_retry_sched_clear (pf_retry_sched_t *self)
 {
-    for (pf_retry_item_t *item = (pf_retry_item_t *) zhashx_first (self->items); item;
-         item = (pf_retry_item_t *) zhashx_next (self->items))
+    for (pf_retry_item_t *item = (pf_retry_item_t *) pf_map_first (self->items); item;
+         item = (pf_retry_item_t *) pf_map_next (self->items))
         free (item);
-    zhashx_purge (self->items);
+    pf_map_purge (self->items);
     for (size_t index = 0; index < self->proc_count; index++) {
         s_proc_t *proc = &self->procs [index];
         proc->waiting.size = 0;
@@ -146,7 +137,7 @@ pf_retry_sched_destroy (pf_retry_sched_t **self_p)
     if (!self)
         return;
     pf_retry_sched_clear (self);
-    zhashx_destroy (&self->items);
+    pf_map_destroy (&self->items);
     for (size_t index = 0; index < self->proc_count; index++) {
         free (self->procs [index].waiting.items);
         free (self->procs [index].sent.items);
@@ -186,7 +177,7 @@ pf_retry_sched_add (pf_retry_sched_t *self, uint32_t proc, uint64_t seq, uint32_
         .proc = proc, .seq = seq, .partition = partition, .attempt = attempt,
         .state = state, .at = at
     };
-    int rc = zhashx_insert (self->items, item, item);
+    int rc = pf_map_insert (self->items, s_item_hash (proc, seq), item, item);
     assert (rc == 0);
     s_heap_push (s_heap_of (self, item), item);
     self->procs [proc].counts [state]++;
@@ -197,7 +188,7 @@ pf_retry_item_t *
 pf_retry_sched_find (pf_retry_sched_t *self, uint32_t proc, uint64_t seq)
 {
     pf_retry_item_t key = { .proc = proc, .seq = seq };
-    return (pf_retry_item_t *) zhashx_lookup (self->items, &key);
+    return (pf_retry_item_t *) pf_map_lookup (self->items, s_item_hash (proc, seq), &key);
 }
 
 void
@@ -205,7 +196,7 @@ pf_retry_sched_remove (pf_retry_sched_t *self, pf_retry_item_t *item)
 {
     s_heap_remove (s_heap_of (self, item), item);
     self->procs [item->proc].counts [item->state]--;
-    zhashx_delete (self->items, item);
+    pf_map_delete (self->items, s_item_hash (item->proc, item->seq), item);
     free (item);
 }
 
