@@ -1,13 +1,16 @@
 //  cmd_bench - `pushfabric bench`: push as fast as a window allows through a
 //  fabric (its own, started here as child processes, or one given with -c)
 //  and report accepted/s and accept latency next to a baseline measured in
-//  the same run: a plain libzmq CURVE DEALER-to-ROUTER loop in this process.
+//  the same run: a plain libzmq CURVE DEALER-to-ROUTER loop in this process;
+//  with --floor, also the same loop through a relay process to an echo
+//  process, the floor of any design with an edge in front of a proc.
 //  With --workers, worker threads (pf_worker_t) answer DONE at once, for
 //  done/s, the backlog and the end-to-end latency (push to DONE).
 //
 //  Threads: the main thread starts and stops the nodes, and waits; each
 //  producer (pf_producer_t), each worker (pf_worker_t) and each baseline
-//  client and server has a thread of its own. Only the main thread exits:
+//  client and server has a thread of its own; the relay and echo of --floor
+//  are child processes, forked before anything else. Only the main thread exits:
 //  the others report their errors in their results, so no socket is open in
 //  another thread when exit runs czmq's shutdown.
 //
@@ -21,6 +24,7 @@
 #include <dirent.h>
 #include <math.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <arpa/inet.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -30,7 +34,7 @@ static const char *s_usage =
     "usage: pushfabric bench [-c FILE] [--producers N] [--window W] [--size S] "
     "[--count C | --seconds T] [--single] [--dup-share F] [--sync normal|full] "
     "[--workers N [--worker-batch B] [--worker-credit C]] [--prefill N] [--restart-proc] "
-    "[--no-baseline] [--json]\n"
+    "[--no-baseline] [--floor] [--json]\n"
     "\n"
     "Measures how fast a fabric accepts messages: N producer threads, each keeping\n"
     "W messages in flight through the C producer API, push random UUIDv4 ids with\n"
@@ -64,6 +68,9 @@ static const char *s_usage =
     "  --restart-proc      after the measurement, restart proc p1 and time it until\n"
     "                      ready (own fabric only)\n"
     "  --no-baseline       skip the baseline\n"
+    "  --floor             also run the same loop through a relay process to an echo\n"
+    "                      process, CURVE on both hops and no work: what any design\n"
+    "                      with an edge in front of a proc costs at least, per message\n"
     "  --json              print one JSON object instead of a table\n"
     "  -v, --verbose       log more\n"
     "  -h, --help          print this help\n";
@@ -80,7 +87,7 @@ static const char *s_roles_workers [] = { "retry", "proc", "edge" };
 #define S_WARMUP_MESSAGES   100     //  per producer, before the clock starts
 #define S_WARMUP_TIMEOUT_MS 20000
 #define S_FLUSH_TIMEOUT_MS  90000   //  after the last push (> the producer's deadline)
-#define S_STALL_TIMEOUT_MS  10000   //  baseline: no ack for this long is an error
+#define S_STALL_TIMEOUT_MS  10000   //  baseline, floor: no ack for this long is an error
 #define S_DUP_POOL          4096    //  accepted ids kept per producer for --dup-share
 #define S_ACK_SIZE          36      //  baseline ack: as long as a UUID
 #define S_WORKERS_MAX       256
@@ -104,6 +111,7 @@ typedef struct {
     double dup_share;
     const char *sync;           //  own fabric: "normal" or "full"
     bool baseline;
+    bool floor;                 //  also measure the two-hop floor
     bool json;
     size_t workers;             //  worker threads; 0: none
     size_t worker_batch;        //  records per DELIVERB
@@ -1208,43 +1216,185 @@ typedef struct {
     pthread_t thread;
 } s_server_t;
 
-//  Answer every message with one frame: its first S_ACK_SIZE bytes.
+//  Answer every message with its envelope (every frame but the last) and
+//  an ack of one frame, the first S_ACK_SIZE bytes of the last, until stop
+//  or a signal.
+static void
+s_server_serve (void *socket, volatile bool *stop)
+{
+    while (!*stop && !zsys_interrupted) {
+        zmq_pollitem_t item = { socket, 0, ZMQ_POLLIN, 0 };
+        if (zmq_poll (&item, 1, 100) <= 0)
+            continue;
+        zmq_msg_t frames [8];
+        size_t count = 0;
+        while (count < 8) {
+            zmq_msg_init (&frames [count]);
+            if (zmq_msg_recv (&frames [count], socket, ZMQ_DONTWAIT) == -1)
+                break;
+            if (!zmq_msg_more (&frames [count++]))
+                break;
+        }
+        if (count == 0 || zmq_msg_more (&frames [count - 1])) {
+            for (size_t index = 0; index <= count && index < 8; index++)
+                zmq_msg_close (&frames [index]);
+            continue;           //  nothing waiting, or not one of our loop's messages
+        }
+        zmq_msg_t *body = &frames [count - 1];
+        size_t size = zmq_msg_size (body) > S_ACK_SIZE ? S_ACK_SIZE : zmq_msg_size (body);
+        zmq_msg_t ack;
+        zmq_msg_init_size (&ack, size);
+        memcpy (zmq_msg_data (&ack), zmq_msg_data (body), size);
+        zmq_msg_close (body);
+        for (size_t index = 0; index < count - 1; index++)
+            if (zmq_msg_send (&frames [index], socket, ZMQ_SNDMORE) == -1)
+                zmq_msg_close (&frames [index]);
+        if (zmq_msg_send (&ack, socket, 0) == -1)
+            zmq_msg_close (&ack);
+    }
+}
+
 static void *
 s_server_run (void *arg)
 {
     s_server_t *self = (s_server_t *) arg;
-    void *socket = zsock_resolve (self->socket);
-    while (!self->stop) {
-        zmq_pollitem_t item = { socket, 0, ZMQ_POLLIN, 0 };
-        if (zmq_poll (&item, 1, 100) <= 0)
+    s_server_serve (zsock_resolve (self->socket), &self->stop);
+    return NULL;
+}
+
+//  ---- Floor: the same loop through a relay process to an echo process ------------
+
+//  A child process of the floor: it listens on 127.0.0.1 and serves until
+//  SIGTERM.
+typedef struct {
+    pid_t pid;                  //  0 if not running
+    int port;
+    char public_key [41];       //  of its listening socket's certificate
+} s_child_t;
+
+//  A CURVE server socket of cert's key pair on a free port of 127.0.0.1,
+//  no high-water marks (the loop's window bounds what is queued).
+static zsock_t *
+s_listener (int type, zcert_t *cert, int *port)
+{
+    zsock_t *socket = zsock_new (type);
+    if (!socket)
+        return NULL;
+    zcert_apply (cert, socket);
+    zsock_set_curve_server (socket, 1);
+    zsock_set_sndhwm (socket, 0);
+    zsock_set_rcvhwm (socket, 0);
+    zsock_set_linger (socket, 0);
+    *port = zsock_bind (socket, "tcp://127.0.0.1:*");
+    return socket;
+}
+
+//  Forward every message between the relay's two sockets, whole, until
+//  SIGTERM: what an edge in front of a proc would do, with no work at all.
+static void
+s_relay_serve (void *frontend, void *backend)
+{
+    zmq_pollitem_t items [2] = { { frontend, 0, ZMQ_POLLIN, 0 }, { backend, 0, ZMQ_POLLIN, 0 } };
+    while (!zsys_interrupted) {
+        if (zmq_poll (items, 2, 100) <= 0)
             continue;
-        while (true) {
-            zmq_msg_t routing_id, body, ack;
-            zmq_msg_init (&routing_id);
-            if (zmq_msg_recv (&routing_id, socket, ZMQ_DONTWAIT) == -1) {
-                zmq_msg_close (&routing_id);
-                break;
+        for (int side = 0; side < 2; side++) {
+            void *from = items [side].socket, *to = items [1 - side].socket;
+            zmq_msg_t frame;
+            zmq_msg_init (&frame);
+            while (zmq_msg_recv (&frame, from, ZMQ_DONTWAIT) != -1) {
+                int more = zmq_msg_more (&frame);
+                if (zmq_msg_send (&frame, to, more ? ZMQ_SNDMORE : 0) == -1)
+                    zmq_msg_close (&frame);
+                zmq_msg_init (&frame);
             }
-            zmq_msg_init (&body);
-            zmq_msg_recv (&body, socket, 0);
-            size_t size = zmq_msg_size (&body);
-            if (size > S_ACK_SIZE)
-                size = S_ACK_SIZE;
-            zmq_msg_init_size (&ack, size);
-            memcpy (zmq_msg_data (&ack), zmq_msg_data (&body), size);
-            zmq_msg_close (&body);
-            if (zmq_msg_send (&routing_id, socket, ZMQ_SNDMORE) == -1
-            ||  zmq_msg_send (&ack, socket, 0) == -1) {
-                zmq_msg_close (&routing_id);
-                zmq_msg_close (&ack);
-            }
+            zmq_msg_close (&frame);
         }
     }
+}
+
+//  The body of a floor child: an echo server when next is NULL, else a
+//  relay to next. Reports "PORT PUBLIC-KEY" (PORT -1 on failure) on the
+//  report pipe, serves until SIGTERM, and never returns.
+static void
+s_child_main (int report, const s_child_t *next)
+{
+    prctl (PR_SET_PDEATHSIG, SIGTERM);
+    zcert_t *cert = zcert_new ();
+    int port = -1;
+    zsock_t *listener = cert ? s_listener (ZMQ_ROUTER, cert, &port) : NULL;
+    zsock_t *backend = NULL;
+    if (port != -1 && next) {
+        backend = zsock_new (ZMQ_DEALER);
+        zcert_t *own = zcert_new ();
+        if (backend && own) {
+            zcert_apply (own, backend);
+            zsock_set_curve_serverkey (backend, next->public_key);
+            zsock_set_sndhwm (backend, 0);
+            zsock_set_rcvhwm (backend, 0);
+        }
+        if (!backend || !own || zsock_connect (backend, "tcp://127.0.0.1:%d", next->port) == -1)
+            port = -1;
+        zcert_destroy (&own);
+    }
+    dprintf (report, "%d %s\n", port, cert ? zcert_public_txt (cert) : "-");
+    close (report);
+    static volatile bool never = false;
+    if (port != -1 && next)
+        s_relay_serve (zsock_resolve (listener), zsock_resolve (backend));
+    else
+    if (port != -1)
+        s_server_serve (zsock_resolve (listener), &never);
+    zsock_destroy (&backend);
+    zsock_destroy (&listener);
+    zcert_destroy (&cert);
+    _exit (0);                  //  not bench's exit handlers
+}
+
+//  Start a floor child (see s_child_main) while this process has no libzmq
+//  context and no threads. Returns NULL, or an error (caller frees).
+static char *
+s_child_start (s_child_t *child, const s_child_t *next)
+{
+    int report [2];
+    if (pipe (report) == -1)
+        return zsys_sprintf ("floor: cannot make a pipe: %s", strerror (errno));
+    pid_t pid = fork ();
+    if (pid == 0) {
+        close (report [0]);
+        s_child_main (report [1], next);
+    }
+    close (report [1]);
+    if (pid == -1) {
+        close (report [0]);
+        return zsys_sprintf ("floor: cannot start a process: %s", strerror (errno));
+    }
+    child->pid = pid;
+    char line [80] = "";
+    struct pollfd item = { report [0], POLLIN, 0 };
+    ssize_t size = poll (&item, 1, 10000) == 1 ? read (report [0], line, sizeof line - 1) : -1;
+    close (report [0]);
+    if (size > 0)
+        line [size] = 0;
+    if (size <= 0 || sscanf (line, "%d %40s", &child->port, child->public_key) != 2
+    ||  child->port <= 0 || strlen (child->public_key) != 40)
+        return strdup ("floor: a relay or echo process could not listen on 127.0.0.1");
     return NULL;
+}
+
+static void
+s_child_stop (s_child_t *child)
+{
+    if (child->pid <= 0)
+        return;
+    kill (child->pid, SIGTERM);
+    waitpid (child->pid, NULL, 0);
+    child->pid = 0;
 }
 
 typedef struct {
     const s_params_t *params;
+    const char *name;           //  of the loop, for errors: "baseline", "floor"
     const char *endpoint;       //  the server's
     const char *server_public;
     s_start_t *start;
@@ -1270,7 +1420,7 @@ s_client_receive (s_client_t *self, void *socket, int64_t *sent_at, size_t *head
             return -1;
         }
         if (zclock_mono () > stalled_at) {
-            self->error = zsys_sprintf ("baseline: no ack for %d s",
+            self->error = zsys_sprintf ("%s: no ack for %d s", self->name,
                                         S_STALL_TIMEOUT_MS / 1000);
             return -1;
         }
@@ -1308,7 +1458,7 @@ s_client_run (void *arg)
     void *socket = zsock_resolve (dealer);
     size_t head = 0, tail = 0, inflight = 0;
     if (zsock_connect (dealer, "%s", self->endpoint) == -1)
-        self->error = zsys_sprintf ("baseline: cannot connect to '%s'", self->endpoint);
+        self->error = zsys_sprintf ("%s: cannot connect to '%s'", self->name, self->endpoint);
     else {
         //  One round trip, so the handshake is done before the clock starts
         sent_at [0] = zclock_usecs ();
@@ -1349,31 +1499,24 @@ s_client_run (void *arg)
     return NULL;
 }
 
-static char *
-s_measure_baseline (const s_params_t *params, s_result_t *result)
+//  CPU seconds of this process and the processes in pids, 0-terminated.
+static double
+s_cpu_of (const pid_t *pids)
 {
-    s_server_t server = { 0 };
-    server.socket = zsock_new (ZMQ_ROUTER);
-    zcert_t *cert = zcert_new ();
-    if (!server.socket || !cert)
-        return strdup ("baseline: cannot make a socket or a key pair");
-    zcert_apply (cert, server.socket);
-    zsock_set_curve_server (server.socket, 1);
-    zsock_set_sndhwm (server.socket, 0);
-    zsock_set_rcvhwm (server.socket, 0);
-    zsock_set_linger (server.socket, 0);
-    int port = zsock_bind (server.socket, "tcp://127.0.0.1:*");
-    if (port == -1) {
-        zsock_destroy (&server.socket);
-        zcert_destroy (&cert);
-        return strdup ("baseline: cannot bind a port on 127.0.0.1");
-    }
+    double total = s_cpu_seconds (0);
+    for (; *pids; pids++)
+        total += s_cpu_seconds (*pids);
+    return total;
+}
+
+//  Run the loop's clients against the server at port with that public key;
+//  the CPU time counted is ours and that of the processes in pids.
+static char *
+s_measure_loop (const s_params_t *params, const char *name, int port,
+                const char *server_public, const pid_t *pids, s_result_t *result)
+{
     char endpoint [64];
     snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", port);
-    //  The socket moves to its thread here (pthread_create is a full barrier)
-    int rc = pthread_create (&server.thread, NULL, s_server_run, &server);
-    assert (rc == 0);
-
     s_start_t start = { 0 };
     pthread_barrier_init (&start.ready, NULL, (unsigned) params->producers + 1);
     pthread_barrier_init (&start.go, NULL, (unsigned) params->producers + 1);
@@ -1381,18 +1524,19 @@ s_measure_baseline (const s_params_t *params, s_result_t *result)
     for (size_t index = 0; index < params->producers; index++) {
         s_client_t *client = &clients [index];
         client->params = params;
+        client->name = name;
         client->endpoint = endpoint;
-        client->server_public = zcert_public_txt (cert);
+        client->server_public = server_public;
         client->start = &start;
         client->result.latency = pf_hist_new ();
-        rc = pthread_create (&client->thread, NULL, s_client_run, client);
+        int rc = pthread_create (&client->thread, NULL, s_client_run, client);
         assert (rc == 0);
     }
     pthread_barrier_wait (&start.ready);
     for (size_t index = 0; index < params->producers; index++)
         if (clients [index].error)
             start.abort = true;
-    double cpu_start = s_cpu_seconds (0);
+    double cpu_start = s_cpu_of (pids);
     int64_t started = zclock_usecs ();
     start.deadline = started + params->seconds * 1000000;
     pthread_barrier_wait (&start.go);
@@ -1413,15 +1557,46 @@ s_measure_baseline (const s_params_t *params, s_result_t *result)
         pf_hist_destroy (&client->result.latency);
     }
     result->seconds = (double) (finished - started) / 1e6;
-    result->cpu_s = s_cpu_seconds (0) - cpu_start;
-    server.stop = true;
-    pthread_join (server.thread, NULL);
-    zsock_destroy (&server.socket);
-    zcert_destroy (&cert);
+    result->cpu_s = s_cpu_of (pids) - cpu_start;
     free (clients);
     pthread_barrier_destroy (&start.ready);
     pthread_barrier_destroy (&start.go);
     return error;
+}
+
+//  The baseline: the loop against a server thread of this process.
+static char *
+s_measure_baseline (const s_params_t *params, s_result_t *result)
+{
+    s_server_t server = { 0 };
+    zcert_t *cert = zcert_new ();
+    int port = -1;
+    server.socket = cert ? s_listener (ZMQ_ROUTER, cert, &port) : NULL;
+    if (port == -1) {
+        zsock_destroy (&server.socket);
+        zcert_destroy (&cert);
+        return strdup ("baseline: cannot bind a CURVE server on 127.0.0.1");
+    }
+    //  The socket moves to its thread here (pthread_create is a full barrier)
+    int rc = pthread_create (&server.thread, NULL, s_server_run, &server);
+    assert (rc == 0);
+    pid_t none [1] = { 0 };
+    char *error = s_measure_loop (params, "baseline", port, zcert_public_txt (cert), none,
+                                  result);
+    server.stop = true;
+    pthread_join (server.thread, NULL);
+    zsock_destroy (&server.socket);
+    zcert_destroy (&cert);
+    return error;
+}
+
+//  The floor: the loop through the relay process to the echo process.
+static char *
+s_measure_floor (const s_params_t *params, const s_child_t *relay, const s_child_t *echo,
+                 s_result_t *result)
+{
+    pid_t pids [3] = { relay->pid, echo->pid, 0 };
+    return s_measure_loop (params, "floor", relay->port, relay->public_key, pids, result);
 }
 
 //  ---- Report ---------------------------------------------------------------------
@@ -1489,10 +1664,23 @@ s_done_per_second (const s_params_t *params, const s_result_t *result)
     return result->done_seconds > 0 ? (double) result->done / result->done_seconds : 0;
 }
 
+//  The reported percentiles of hist as PREFIX_p50_us...; null if absent
+static void
+s_json_points (const char *prefix, const pf_hist_t *hist, bool present)
+{
+    char name [32];
+    for (size_t point = 0; point < S_POINTS; point++) {
+        snprintf (name, sizeof name, "%s_%s_us", prefix, s_points [point].name);
+        s_json_number (name, present ? (double) pf_hist_percentile (hist,
+                                                                    s_points [point].percentile)
+                                     : NAN, "%.0f", false);
+    }
+}
+
 static void
 s_report_json (const s_params_t *params, const s_result_t *fabric, const s_result_t *baseline,
-               const s_restart_t *restart, const s_process_t *processes,
-               size_t process_count)
+               const s_result_t *floor_run, const s_restart_t *restart,
+               const s_process_t *processes, size_t process_count)
 {
     double per_s = s_per_second (fabric);
     double done_per_s = s_done_per_second (params, fabric);
@@ -1507,21 +1695,10 @@ s_report_json (const s_params_t *params, const s_result_t *fabric, const s_resul
     s_json_number ("done_per_s", done_per_s, workers ? "%.1f" : "%.0f", false);
     s_json_number ("baseline_per_s", baseline_per_s, "%.1f", false);
     s_json_number ("ratio", s_ratio (per_s, baseline_per_s), "%.4f", false);
-    char name [32];
-    for (size_t point = 0; point < S_POINTS; point++) {
-        snprintf (name, sizeof name, "accept_%s_us", s_points [point].name);
-        s_json_number (name, (double) pf_hist_percentile (fabric->latency,
-                                                          s_points [point].percentile),
-                       "%.0f", false);
-    }
+    s_json_points ("accept", fabric->latency, true);
     s_json_number ("accept_max_us", (double) pf_hist_max (fabric->latency), "%.0f", false);
     s_json_number ("accept_mean_us", pf_hist_mean (fabric->latency), "%.1f", false);
-    for (size_t point = 0; point < S_POINTS; point++) {
-        snprintf (name, sizeof name, "e2e_%s_us", s_points [point].name);
-        s_json_number (name, e2e ? (double) pf_hist_percentile (fabric->e2e,
-                                                                s_points [point].percentile)
-                                 : NAN, "%.0f", false);
-    }
+    s_json_points ("e2e", fabric->e2e, e2e);
     s_json_number ("e2e_max_us", e2e ? (double) pf_hist_max (fabric->e2e) : NAN, "%.0f",
                    false);
     s_json_number ("e2e_mean_us", e2e ? pf_hist_mean (fabric->e2e) : NAN, "%.1f", false);
@@ -1545,14 +1722,16 @@ s_report_json (const s_params_t *params, const s_result_t *fabric, const s_resul
                    ? (double) restart->remembered : NAN, "%.0f", false);
     s_json_number ("proc_restart_rss_kb", restart->label && restart->peak_rss_kb >= 0
                    ? (double) restart->peak_rss_kb : NAN, "%.0f", false);
-    for (size_t point = 0; point < S_POINTS; point++) {
-        snprintf (name, sizeof name, "baseline_%s_us", s_points [point].name);
-        s_json_number (name, params->baseline
-                       ? (double) pf_hist_percentile (baseline->latency,
-                                                      s_points [point].percentile)
-                       : NAN, "%.0f", false);
-    }
+    s_json_points ("baseline", baseline->latency, params->baseline);
     s_json_number ("p99_ratio", s_ratio (p99, baseline_p99), "%.3f", false);
+    double floor_per_s = params->floor ? s_per_second (floor_run) : NAN;
+    s_json_number ("floor_per_s", floor_per_s, "%.1f", false);
+    s_json_number ("floor_ratio", s_ratio (floor_per_s, baseline_per_s), "%.4f", false);
+    s_json_points ("floor", floor_run->latency, params->floor);
+    double floor_p99 = params->floor ? (double) pf_hist_percentile (floor_run->latency, 99)
+                                     : NAN;
+    s_json_number ("floor_p99_ratio", s_ratio (floor_p99, baseline_p99), "%.3f", false);
+    s_json_number ("floor_cpu_s", params->floor ? floor_run->cpu_s : NAN, "%.2f", false);
     printf ("  \"accepted\": %" PRIu64 ",\n", fabric->accepted);
     printf ("  \"duplicates\": %" PRIu64 ",\n", fabric->duplicates);
     printf ("  \"refused\": %" PRIu64 ",\n", fabric->refused);
@@ -1574,6 +1753,7 @@ s_report_json (const s_params_t *params, const s_result_t *fabric, const s_resul
     printf ("  \"worker_credit\": %zu,\n", params->worker_credit);
     printf ("  \"prefill\": %" PRIu64 ",\n", params->prefill);
     printf ("  \"restart_proc\": %s,\n", params->restart_proc ? "true" : "false");
+    printf ("  \"floor\": %s,\n", params->floor ? "true" : "false");
     printf ("  \"fabric\": ");
     s_json_string (params->config_path ? params->config_path : "own");
     printf (",\n  \"processes\": [");
@@ -1597,10 +1777,29 @@ s_cell (char *buffer, size_t size, bool present, double value, const char *forma
     return buffer;
 }
 
+//  Table rows of the reported percentiles of hist ("LABEL p50 (us)"...),
+//  next to the baseline's and their ratio; "-" where absent.
+static void
+s_table_points (const char *label, const pf_hist_t *hist, bool present,
+                const pf_hist_t *base_hist, bool base_present)
+{
+    for (size_t point = 0; point < S_POINTS; point++) {
+        double percentile = s_points [point].percentile;
+        double value = present ? (double) pf_hist_percentile (hist, percentile) : NAN;
+        double base = base_present ? (double) pf_hist_percentile (base_hist, percentile) : NAN;
+        char name [32], a [32], b [32], c [32];
+        snprintf (name, sizeof name, "%s p%g (us)", label, percentile);
+        printf ("%-22s %12s %12s %8s\n", name, s_cell (a, sizeof a, present, value, "%.0f"),
+                s_cell (b, sizeof b, base_present, base, "%.0f"),
+                s_cell (c, sizeof c, present && base_present, s_ratio (value, base), "%.2f"));
+    }
+}
+
 static void
 s_report_table (const s_params_t *params, const s_result_t *fabric,
-                const s_result_t *baseline, const s_restart_t *restart,
-                const s_process_t *processes, size_t process_count)
+                const s_result_t *baseline, const s_result_t *floor_run,
+                const s_restart_t *restart, const s_process_t *processes,
+                size_t process_count)
 {
     printf ("pushfabric bench: %zu producer%s, window %zu, %zu-byte payloads, %s form, ",
             params->producers, params->producers == 1 ? "" : "s", params->window,
@@ -1628,45 +1827,33 @@ s_report_table (const s_params_t *params, const s_result_t *fabric,
 
     double per_s = s_per_second (fabric);
     double baseline_per_s = params->baseline ? s_per_second (baseline) : NAN;
-    char a [32], b [32], c [32];
+    char a [32], b [32];
     printf ("%-22s %12s %12s %8s\n", "", "fabric", "baseline", "ratio");
     printf ("%-22s %12.0f %12s %8s\n", "accepted/s", per_s,
             s_cell (a, sizeof a, params->baseline, baseline_per_s, "%.0f"),
             s_cell (b, sizeof b, params->baseline, s_ratio (per_s, baseline_per_s), "%.3f"));
-    for (size_t point = 0; point < S_POINTS; point++) {
-        double percentile = s_points [point].percentile;
-        double value = (double) pf_hist_percentile (fabric->latency, percentile);
-        double base = params->baseline
-                    ? (double) pf_hist_percentile (baseline->latency, percentile) : NAN;
-        char name [32];
-        snprintf (name, sizeof name, "accept p%g (us)", percentile);
-        printf ("%-22s %12.0f %12s %8s\n", name, value,
-                s_cell (a, sizeof a, params->baseline, base, "%.0f"),
-                s_cell (c, sizeof c, params->baseline, s_ratio (value, base), "%.2f"));
-    }
+    s_table_points ("accept", fabric->latency, true, baseline->latency, params->baseline);
     if (params->workers) {
         double done_per_s = s_done_per_second (params, fabric);
         printf ("%-22s %12.0f %12s %8s\n", "done/s", done_per_s,
                 s_cell (a, sizeof a, params->baseline, baseline_per_s, "%.0f"),
                 s_cell (b, sizeof b, params->baseline, s_ratio (done_per_s, baseline_per_s),
                         "%.3f"));
-        bool e2e = pf_hist_count (fabric->e2e) > 0;
-        for (size_t point = 0; point < S_POINTS; point++) {
-            double percentile = s_points [point].percentile;
-            double value = (double) pf_hist_percentile (fabric->e2e, percentile);
-            double base = params->baseline
-                        ? (double) pf_hist_percentile (baseline->latency, percentile) : NAN;
-            char name [32], d [32];
-            snprintf (name, sizeof name, "e2e p%g (us)", percentile);
-            printf ("%-22s %12s %12s %8s\n", name, s_cell (d, sizeof d, e2e, value, "%.0f"),
-                    s_cell (a, sizeof a, params->baseline, base, "%.0f"),
-                    s_cell (c, sizeof c, params->baseline && e2e, s_ratio (value, base),
-                            "%.2f"));
-        }
+        s_table_points ("e2e", fabric->e2e, pf_hist_count (fabric->e2e) > 0,
+                        baseline->latency, params->baseline);
     }
     else {
         printf ("%-22s %12s\n", "done/s", "n/a");
         printf ("%-22s %12s\n", "e2e p99 (us)", "n/a");
+    }
+    if (params->floor) {
+        double floor_per_s = s_per_second (floor_run);
+        printf ("%-22s %12.0f %12s %8s\n", "floor round trips/s", floor_per_s,
+                s_cell (a, sizeof a, params->baseline, baseline_per_s, "%.0f"),
+                s_cell (b, sizeof b, params->baseline, s_ratio (floor_per_s, baseline_per_s),
+                        "%.3f"));
+        s_table_points ("floor", floor_run->latency, true, baseline->latency,
+                        params->baseline);
     }
     printf ("\naccepted %" PRIu64 ", duplicates %" PRIu64 ", refused %" PRIu64
             ", failed %" PRIu64 " in %.2f s",
@@ -1675,6 +1862,9 @@ s_report_table (const s_params_t *params, const s_result_t *fabric,
     if (params->baseline)
         printf ("; baseline %" PRIu64 " round trips in %.2f s, %.2f CPU s",
                 baseline->accepted, baseline->seconds, baseline->cpu_s);
+    if (params->floor)
+        printf ("; floor %" PRIu64 " round trips in %.2f s, %.2f CPU s",
+                floor_run->accepted, floor_run->seconds, floor_run->cpu_s);
     printf ("\n");
     if (params->workers) {
         printf ("workers: %" PRIu64 " done in %.2f s, done/s %.3f of accepted/s; backlog "
@@ -1806,6 +1996,7 @@ cmd_bench (int argc, char **argv)
         { "dup-share", required_argument, NULL, 'D' },
         { "sync", required_argument, NULL, 'Y' },
         { "no-baseline", no_argument, NULL, 'B' },
+        { "floor", no_argument, NULL, 'L' },
         { "json", no_argument, NULL, 'J' },
         { "workers", required_argument, NULL, 'K' },
         { "worker-batch", required_argument, NULL, 'b' },
@@ -1856,6 +2047,9 @@ cmd_bench (int argc, char **argv)
                 break;
             case 'B':
                 params.baseline = false;
+                break;
+            case 'L':
+                params.floor = true;
                 break;
             case 'J':
                 params.json = true;
@@ -1913,7 +2107,15 @@ cmd_bench (int argc, char **argv)
     pf_log_set_node ("bench");
     zsys_catch_interrupts ();
 
-    //  Nodes first, while this process has no threads and no sockets
+    //  Processes first, while this process has no threads and no sockets
+    s_child_t echo = { 0 }, relay = { 0 };
+    if (params.floor) {
+        char *floor_error = s_child_start (&echo, NULL);
+        if (!floor_error)
+            floor_error = s_child_start (&relay, &echo);
+        if (floor_error)
+            cmd_fatal ("%s", floor_error);
+    }
     s_target_t target = { 0 };
     char *config_path = NULL;
     atexit (s_fabric_cleanup);
@@ -1926,11 +2128,16 @@ cmd_bench (int argc, char **argv)
     s_ping_edge (&target);
 
     s_result_t baseline = { .latency = pf_hist_new () };
+    s_result_t floor_run = { .latency = pf_hist_new () };
     s_result_t fabric = { .latency = pf_hist_new (), .e2e = pf_hist_new () };
     s_restart_t restart = { 0 };
     char *error = NULL;
     if (params.baseline)
         error = s_measure_baseline (&params, &baseline);
+    if (!error && params.floor)
+        error = s_measure_floor (&params, &relay, &echo, &floor_run);
+    s_child_stop (&relay);
+    s_child_stop (&echo);
     if (!error && zsys_interrupted)
         error = strdup ("interrupted");
     if (!error) {
@@ -1971,15 +2178,18 @@ cmd_bench (int argc, char **argv)
         cmd_fatal ("%s", error);
 
     if (params.json)
-        s_report_json (&params, &fabric, &baseline, &restart, processes, process_count);
+        s_report_json (&params, &fabric, &baseline, &floor_run, &restart, processes,
+                       process_count);
     else
-        s_report_table (&params, &fabric, &baseline, &restart, processes, process_count);
+        s_report_table (&params, &fabric, &baseline, &floor_run, &restart, processes,
+                        process_count);
     fflush (stdout);
     uint64_t unaccepted = fabric.refused + fabric.failed;
     free (processes);
     pf_hist_destroy (&fabric.latency);
     pf_hist_destroy (&fabric.e2e);
     pf_hist_destroy (&baseline.latency);
+    pf_hist_destroy (&floor_run.latency);
     cmd_fabric_procs_free (&target.procs, target.proc_count);
     free (target.worker_cert_path);
     free (target.endpoint);

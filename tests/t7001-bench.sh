@@ -36,8 +36,37 @@ check "the parameters are reported" json "$T/bench.json" \
 check "every started node and bench report CPU and memory" json "$T/bench.json" \
     'sorted(p["name"] for p in j["processes"]) == ["bench", "edge/e1", "proc/p1", "proc/p2"] and all(p["cpu_s"] >= 0 and p["peak_rss_kb"] > 0 for p in j["processes"])'
 check "nothing was refused or lost" json "$T/bench.json" 'j["refused"] == 0 and j["failed"] == 0'
+check "without --floor the floor is null" json "$T/bench.json" \
+    'j["floor"] is False and j["floor_per_s"] is None and j["floor_p99_us"] is None and j["floor_p99_ratio"] is None'
 check "no node is left running" no_bench_nodes
 is "$(ls -d "$T"/pfbench.* 2>/dev/null | wc -l | tr -d ' ')" 0 "the temporary fabric is removed"
+
+# The floor: the same loop through a relay process to an echo process
+pf bench --floor --window 1 --count 300 --json >"$T/floor.json" 2>"$T/floor.err" &
+runner=$!
+# bench is the child of the backgrounded shell function; the relay and the
+# echo are bench's children that still carry its argv (forked, no exec)
+floor_pids=""
+for i in $(seq 1 200); do
+    bench_pid=$(pgrep -P "$runner" | head -n 1)
+    [ -n "$bench_pid" ] && floor_pids=$(pgrep -P "$bench_pid" -f "pushfabric bench --floor")
+    [ "$(echo $floor_pids | wc -w)" -ge 2 ] && break
+    sleep 0.05
+done
+wait "$runner"
+ok $? "bench --floor --window 1 --count 300 --json exits 0"
+sed 's/^/#   /' "$T/floor.err" | head -n 5
+is "$(echo $floor_pids | wc -w | tr -d ' ')" 2 "the relay and the echo are processes of their own"
+check "the floor measured its 300 round trips" json "$T/floor.json" \
+    'j["floor"] is True and j["floor_per_s"] > 0 and j["floor_cpu_s"] > 0'
+check "its percentiles are ordered, with ratios to the baseline" json "$T/floor.json" \
+    '0 < j["floor_p50_us"] <= j["floor_p90_us"] <= j["floor_p99_us"] <= j["floor_p999_us"] and j["floor_p99_ratio"] > 0 and j["floor_ratio"] > 0'
+check "the fabric's figures are there too" json "$T/floor.json" \
+    'j["accepted"] == 300 and j["p99_ratio"] > 0'
+left=0
+for pid in $floor_pids; do kill -0 "$pid" 2>/dev/null && left=$((left + 1)); done
+is "$left" 0 "no relay or echo is left running"
+check "no node is left running" no_bench_nodes
 
 # Workers that answer DONE at once: done/s, the backlog, end-to-end latency
 pf bench --workers 1 --seconds 1 --window 100 --json >"$T/workers.json" 2>"$T/workers.err"
@@ -95,6 +124,11 @@ check "the baseline is null" json "$T/c.json" 'j["baseline_per_s"] is None and j
 check "only bench's own process is reported" json "$T/c.json" \
     '[p["name"] for p in j["processes"]] == ["bench"]'
 kill -0 "$(node_pid e1)" && kill -0 "$(node_pid p1)"; ok $? "and left the fabric running"
+pf bench -c "$CFG" --count 100 --no-baseline --floor >"$T/cf.out" 2>"$T/cf.err"
+ok $? "bench -c FILE --no-baseline --floor exits 0"
+sed 's/^/#   /' "$T/cf.err" | head -n 5
+grep -Eq '^floor p99 \(us\) +[0-9]+ +- +-$' "$T/cf.out"
+ok $? "the table has the floor's p99, without a baseline to divide by"
 pf bench -c "$CFG" --count 300 --no-baseline --workers 1 --json >"$T/cw.json" 2>"$T/cw.err"
 ok $? "bench -c FILE --workers 1 exits 0"
 sed 's/^/#   /' "$T/cw.err" | head -n 5
