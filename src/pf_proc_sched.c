@@ -41,7 +41,7 @@ struct _pf_proc_sched_t {
     bool strict;
     pf_map_t *by_seq;           //  seq -> s_entry_t
     pf_map_t *lines;            //  key -> s_line_t, for keys with open messages
-    zhashx_t *inflight;         //  id -> s_entry_t in flight
+    pf_map_t *inflight;         //  id -> s_entry_t in flight
     zlistx_t *ready;            //  s_line_t * whose head is READY, oldest first
     zlistx_t *handoffs;         //  s_entry_t * in HANDOFF
     zhashx_t *workers;          //  hex routing id -> pf_sched_worker_t
@@ -55,6 +55,18 @@ typedef struct {
     const byte *data;
     size_t size;
 } s_key_t;
+
+static bool
+s_entry_has_id (const void *item, const void *key)
+{
+    return streq (((const s_entry_t *) item)->msg.id, (const char *) key);
+}
+
+static uint64_t
+s_id_hash (const char *id)
+{
+    return pf_map_hash_bytes (id, strlen (id));
+}
 
 static bool
 s_line_has_key (const void *item, const void *key)
@@ -82,7 +94,7 @@ pf_proc_sched_new (bool strict)
     self->strict = strict;
     self->by_seq = pf_map_new (NULL);
     self->lines = pf_map_new (s_line_has_key);
-    self->inflight = zhashx_new ();
+    self->inflight = pf_map_new (s_entry_has_id);
     self->ready = zlistx_new ();
     self->handoffs = zlistx_new ();
     self->workers = zhashx_new ();
@@ -113,7 +125,7 @@ pf_proc_sched_forget_messages (pf_proc_sched_t *self)
     s_free_messages (self);
     pf_map_purge (self->by_seq);
     pf_map_purge (self->lines);
-    zhashx_purge (self->inflight);
+    pf_map_purge (self->inflight);
     zlistx_purge (self->ready);
     zlistx_purge (self->handoffs);
     for (pf_sched_worker_t *worker = (pf_sched_worker_t *) zhashx_first (self->workers);
@@ -130,7 +142,7 @@ pf_proc_sched_destroy (pf_proc_sched_t **self_p)
     s_free_messages (self);
     pf_map_destroy (&self->by_seq);
     pf_map_destroy (&self->lines);
-    zhashx_destroy (&self->inflight);
+    pf_map_destroy (&self->inflight);
     zlistx_destroy (&self->ready);
     zlistx_destroy (&self->handoffs);
     zlistx_destroy (&self->rotation);
@@ -250,7 +262,7 @@ s_leave_flight (pf_proc_sched_t *self, s_entry_t *entry)
 {
     if (entry->msg.state != PF_SCHED_INFLIGHT)
         return;
-    zhashx_delete (self->inflight, entry->msg.id);
+    pf_map_delete (self->inflight, s_id_hash (entry->msg.id), entry->msg.id);
     if (entry->msg.worker)
         entry->msg.worker->inflight--;
     entry->msg.worker = NULL;
@@ -366,8 +378,8 @@ pf_proc_sched_worker_batch (pf_sched_worker_t *worker)
 void
 pf_proc_sched_worker_remove (pf_proc_sched_t *self, pf_sched_worker_t *worker, zlistx_t *lost)
 {
-    for (s_entry_t *entry = (s_entry_t *) zhashx_first (self->inflight); entry;
-         entry = (s_entry_t *) zhashx_next (self->inflight))
+    for (s_entry_t *entry = (s_entry_t *) pf_map_first (self->inflight); entry;
+         entry = (s_entry_t *) pf_map_next (self->inflight))
         if (entry->msg.worker == worker)
             zlistx_add_end (lost, entry);
     for (s_entry_t *entry = (s_entry_t *) zlistx_first (lost); entry;
@@ -395,7 +407,7 @@ pf_proc_sched_held (pf_proc_sched_t *self, pf_sched_worker_t *worker, const char
         return NULL;
     memcpy (key, id, id_size);
     key [id_size] = 0;
-    s_entry_t *entry = (s_entry_t *) zhashx_lookup (self->inflight, key);
+    s_entry_t *entry = (s_entry_t *) pf_map_lookup (self->inflight, s_id_hash (key), key);
     return entry && entry->msg.worker == worker ? &entry->msg : NULL;
 }
 
@@ -428,7 +440,7 @@ pf_proc_sched_next (pf_proc_sched_t *self, int64_t deadline,
             entry->msg.deadline = deadline;
             entry->msg.attempts++;
             worker->inflight++;
-            zhashx_insert (self->inflight, entry->msg.id, entry);
+            pf_map_insert (self->inflight, s_id_hash (entry->msg.id), entry->msg.id, entry);
             s_line_refresh (self, line);
             //  The next delivery starts with the next worker: fair spreading
             zlistx_move_end (self->rotation, worker->rotation_handle);
@@ -443,8 +455,10 @@ pf_proc_sched_next (pf_proc_sched_t *self, int64_t deadline,
 void
 pf_proc_sched_expired (pf_proc_sched_t *self, int64_t now, zlistx_t *expired)
 {
-    for (s_entry_t *entry = (s_entry_t *) zhashx_first (self->inflight); entry;
-         entry = (s_entry_t *) zhashx_next (self->inflight))
+    if (pf_map_size (self->inflight) == 0)
+        return;             //  the usual case without workers: no table to walk
+    for (s_entry_t *entry = (s_entry_t *) pf_map_first (self->inflight); entry;
+         entry = (s_entry_t *) pf_map_next (self->inflight))
         if (entry->msg.deadline <= now)
             zlistx_add_end (expired, entry);
 }
@@ -467,7 +481,7 @@ pf_proc_sched_open (pf_proc_sched_t *self)
 size_t
 pf_proc_sched_inflight (pf_proc_sched_t *self)
 {
-    return zhashx_size (self->inflight);
+    return pf_map_size (self->inflight);
 }
 
 size_t
