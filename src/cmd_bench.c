@@ -10,9 +10,9 @@
 //  Threads: the main thread starts and stops the nodes, and waits; each
 //  producer (pf_producer_t), each worker (pf_worker_t) and each baseline
 //  client and server has a thread of its own; the relay and echo of --floor
-//  are child processes, forked before anything else. Only the main thread exits:
-//  the others report their errors in their results, so no socket is open in
-//  another thread when exit runs czmq's shutdown.
+//  are child processes, forked before anything else. Only the main thread
+//  exits: the others report their errors in their results, so no socket is
+//  open in another thread when exit runs czmq's shutdown.
 //
 //  End-to-end latency: each payload starts with the producer's send time
 //  (monotonic microseconds, 8 bytes big-endian), taken when the message
@@ -1294,7 +1294,9 @@ s_listener (int type, zcert_t *cert, int *port)
 static void
 s_relay_serve (void *frontend, void *backend)
 {
-    zmq_pollitem_t items [2] = { { frontend, 0, ZMQ_POLLIN, 0 }, { backend, 0, ZMQ_POLLIN, 0 } };
+    zmq_pollitem_t items [2] = {
+        { frontend, 0, ZMQ_POLLIN, 0 }, { backend, 0, ZMQ_POLLIN, 0 }
+    };
     while (!zsys_interrupted) {
         if (zmq_poll (items, 2, 100) <= 0)
             continue;
@@ -1333,7 +1335,8 @@ s_child_main (int report, const s_child_t *next)
             zsock_set_sndhwm (backend, 0);
             zsock_set_rcvhwm (backend, 0);
         }
-        if (!backend || !own || zsock_connect (backend, "tcp://127.0.0.1:%d", next->port) == -1)
+        if (!backend || !own
+        ||  zsock_connect (backend, "tcp://127.0.0.1:%d", next->port) == -1)
             port = -1;
         zcert_destroy (&own);
     }
@@ -1372,7 +1375,8 @@ s_child_start (s_child_t *child, const s_child_t *next)
     child->pid = pid;
     char line [80] = "";
     struct pollfd item = { report [0], POLLIN, 0 };
-    ssize_t size = poll (&item, 1, 10000) == 1 ? read (report [0], line, sizeof line - 1) : -1;
+    ssize_t size = poll (&item, 1, 10000) == 1
+                 ? read (report [0], line, sizeof line - 1) : -1;
     close (report [0]);
     if (size > 0)
         line [size] = 0;
@@ -1458,7 +1462,8 @@ s_client_run (void *arg)
     void *socket = zsock_resolve (dealer);
     size_t head = 0, tail = 0, inflight = 0;
     if (zsock_connect (dealer, "%s", self->endpoint) == -1)
-        self->error = zsys_sprintf ("%s: cannot connect to '%s'", self->name, self->endpoint);
+        self->error = zsys_sprintf ("%s: cannot connect to '%s'", self->name,
+                                    self->endpoint);
     else {
         //  One round trip, so the handshake is done before the clock starts
         sent_at [0] = zclock_usecs ();
