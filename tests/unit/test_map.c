@@ -399,6 +399,65 @@ test_reference (void)
     free (seqs);
 }
 
+//  While the table grows its items move a few at a time: every lookup,
+//  delete and visit must see both the old table and the new one.
+static void
+test_growing (void)
+{
+    pf_map_t *map = pf_map_new (NULL);
+    size_t capacity = pf_map_capacity (map);
+    uint64_t seq = 1;
+    bool found_all = true;
+    //  Insert one by one until just past the first doubling, checking every
+    //  key after every insert
+    while (pf_map_capacity (map) == capacity) {
+        s_insert (map, seq, (void *) (uintptr_t) seq);
+        for (uint64_t check = 1; check <= seq; check++)
+            found_all = found_all && s_lookup (map, check) == (void *) (uintptr_t) check;
+        seq++;
+    }
+    ok (found_all, "every key is found after every insert up to the doubling (%zu keys)",
+        (size_t) seq - 1);
+
+    //  Right after the doubling most items are still in the old table
+    size_t doubled = pf_map_capacity (map);
+    size_t visits = 0;
+    bool once = true;
+    unsigned char *seen = (unsigned char *) calloc (seq, 1);
+    for (void *item = pf_map_first (map); item; item = pf_map_next (map)) {
+        uintptr_t value = (uintptr_t) item;
+        visits++;
+        once = once && value < seq && seen [value]++ == 0;
+    }
+    ok (visits == pf_map_size (map) && once,
+        "a visit in the middle of the growth gives each item once (%zu)", visits);
+
+    //  Delete every other key, many of them still in the old table
+    bool deleted = true;
+    size_t expected = (size_t) seq - 1;
+    for (uint64_t key = 1; key < seq; key += 2, expected--)
+        deleted = deleted && s_delete (map, key) == (void *) (uintptr_t) key;
+    ok (deleted, "deletes in the middle of the growth find their keys");
+    bool right = true;
+    for (uint64_t key = 1; key < seq; key++)
+        right = right && s_lookup (map, key) == (key % 2 ? NULL : (void *) (uintptr_t) key);
+    ok (right, "and leave exactly the other keys");
+
+    //  Inserts go on: the old table empties, then the next doubling
+    uint64_t last = seq + 4 * capacity;
+    for (; seq < last; seq++, expected++)
+        s_insert (map, seq, (void *) (uintptr_t) seq);
+    right = pf_map_size (map) == expected && pf_map_capacity (map) > doubled;
+    for (uint64_t key = 1; key < last; key++) {
+        bool in = key >= last - 4 * capacity || key % 2 == 0;
+        right = right && s_lookup (map, key) == (in ? (void *) (uintptr_t) key : NULL);
+    }
+    ok (right, "after %zu more inserts, through another doubling, every key is where it "
+               "should be", 4 * capacity);
+    free (seen);
+    pf_map_destroy (&map);
+}
+
 //  ---- Keyed by byte strings ------------------------------------------------------
 
 //  An item holding its key, as a proc's line does
@@ -511,6 +570,7 @@ main (void)
     test_purge ();
     test_iterate ();
     test_reference ();
+    test_growing ();
     test_keys ();
     return done_testing ();
 }
