@@ -425,6 +425,16 @@ s_set_proc_key (const char *config_path, const char *key, const char *value)
     zconfig_destroy (&root);
 }
 
+//  In a child just forked from parent: get a SIGTERM when the parent dies,
+//  and exit at once if it already has.
+static void
+s_child_of (pid_t parent)
+{
+    prctl (PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid () != parent)
+        _exit (1);
+}
+
 static void
 s_spawn (s_node_t *node, const char *config_path)
 {
@@ -436,11 +446,9 @@ s_spawn (s_node_t *node, const char *config_path)
     pid_t pid = fork ();
     if (pid == 0) {
         //  A group of its own, so that a terminal's Ctrl-C reaches only us and
-        //  we stop the nodes in order; and a SIGTERM if we die first
+        //  we stop the nodes in order
         setpgid (0, 0);
-        prctl (PR_SET_PDEATHSIG, SIGTERM);
-        if (getppid () != parent)
-            _exit (1);
+        s_child_of (parent);
         dup2 (null, STDIN_FILENO);
         dup2 (null, STDOUT_FILENO);
         dup2 (log, STDERR_FILENO);
@@ -1216,41 +1224,50 @@ typedef struct {
     pthread_t thread;
 } s_server_t;
 
-//  Answer every message with its envelope (every frame but the last) and
-//  an ack of one frame, the first S_ACK_SIZE bytes of the last, until stop
-//  or a signal.
+//  Answer the message waiting on socket, if one is, with its envelope
+//  (every frame but the last) and an ack of one frame, the first
+//  S_ACK_SIZE bytes of the last. Returns false if none was waiting.
+static bool
+s_server_answer (void *socket)
+{
+    zmq_msg_t frames [8];
+    size_t count = 0;
+    while (count < 8) {
+        zmq_msg_init (&frames [count]);
+        if (zmq_msg_recv (&frames [count], socket, ZMQ_DONTWAIT) == -1)
+            break;
+        if (!zmq_msg_more (&frames [count++]))
+            break;
+    }
+    if (count == 0 || zmq_msg_more (&frames [count - 1])) {
+        for (size_t index = 0; index <= count && index < 8; index++)
+            zmq_msg_close (&frames [index]);
+        return count > 0;       //  not one of our loop's messages: dropped
+    }
+    zmq_msg_t *body = &frames [count - 1];
+    size_t size = zmq_msg_size (body) > S_ACK_SIZE ? S_ACK_SIZE : zmq_msg_size (body);
+    zmq_msg_t ack;
+    zmq_msg_init_size (&ack, size);
+    memcpy (zmq_msg_data (&ack), zmq_msg_data (body), size);
+    zmq_msg_close (body);
+    for (size_t index = 0; index < count - 1; index++)
+        if (zmq_msg_send (&frames [index], socket, ZMQ_SNDMORE) == -1)
+            zmq_msg_close (&frames [index]);
+    if (zmq_msg_send (&ack, socket, 0) == -1)
+        zmq_msg_close (&ack);
+    return true;
+}
+
+//  Answer every message, all that wait at each wake-up, until stop or a
+//  signal.
 static void
 s_server_serve (void *socket, volatile bool *stop)
 {
     while (!*stop && !zsys_interrupted) {
         zmq_pollitem_t item = { socket, 0, ZMQ_POLLIN, 0 };
-        if (zmq_poll (&item, 1, 100) <= 0)
-            continue;
-        zmq_msg_t frames [8];
-        size_t count = 0;
-        while (count < 8) {
-            zmq_msg_init (&frames [count]);
-            if (zmq_msg_recv (&frames [count], socket, ZMQ_DONTWAIT) == -1)
-                break;
-            if (!zmq_msg_more (&frames [count++]))
-                break;
-        }
-        if (count == 0 || zmq_msg_more (&frames [count - 1])) {
-            for (size_t index = 0; index <= count && index < 8; index++)
-                zmq_msg_close (&frames [index]);
-            continue;           //  nothing waiting, or not one of our loop's messages
-        }
-        zmq_msg_t *body = &frames [count - 1];
-        size_t size = zmq_msg_size (body) > S_ACK_SIZE ? S_ACK_SIZE : zmq_msg_size (body);
-        zmq_msg_t ack;
-        zmq_msg_init_size (&ack, size);
-        memcpy (zmq_msg_data (&ack), zmq_msg_data (body), size);
-        zmq_msg_close (body);
-        for (size_t index = 0; index < count - 1; index++)
-            if (zmq_msg_send (&frames [index], socket, ZMQ_SNDMORE) == -1)
-                zmq_msg_close (&frames [index]);
-        if (zmq_msg_send (&ack, socket, 0) == -1)
-            zmq_msg_close (&ack);
+        if (zmq_poll (&item, 1, 100) > 0)
+            while (s_server_answer (socket))
+                ;
     }
 }
 
@@ -1321,7 +1338,6 @@ s_relay_serve (void *frontend, void *backend)
 static void
 s_child_main (int report, const s_child_t *next)
 {
-    prctl (PR_SET_PDEATHSIG, SIGTERM);
     zcert_t *cert = zcert_new ();
     int port = -1;
     zsock_t *listener = cert ? s_listener (ZMQ_ROUTER, cert, &port) : NULL;
@@ -1362,8 +1378,10 @@ s_child_start (s_child_t *child, const s_child_t *next)
     int report [2];
     if (pipe (report) == -1)
         return zsys_sprintf ("floor: cannot make a pipe: %s", strerror (errno));
+    pid_t parent = getpid ();
     pid_t pid = fork ();
     if (pid == 0) {
+        s_child_of (parent);
         close (report [0]);
         s_child_main (report [1], next);
     }
@@ -1782,6 +1800,16 @@ s_cell (char *buffer, size_t size, bool present, double value, const char *forma
     return buffer;
 }
 
+//  A table row of a rate, next to the baseline's and their ratio.
+static void
+s_table_rate (const char *label, double value, double base, bool base_present)
+{
+    char a [32], b [32];
+    printf ("%-22s %12.0f %12s %8s\n", label, value,
+            s_cell (a, sizeof a, base_present, base, "%.0f"),
+            s_cell (b, sizeof b, base_present, s_ratio (value, base), "%.3f"));
+}
+
 //  Table rows of the reported percentiles of hist ("LABEL p50 (us)"...),
 //  next to the baseline's and their ratio; "-" where absent.
 static void
@@ -1832,18 +1860,12 @@ s_report_table (const s_params_t *params, const s_result_t *fabric,
 
     double per_s = s_per_second (fabric);
     double baseline_per_s = params->baseline ? s_per_second (baseline) : NAN;
-    char a [32], b [32];
     printf ("%-22s %12s %12s %8s\n", "", "fabric", "baseline", "ratio");
-    printf ("%-22s %12.0f %12s %8s\n", "accepted/s", per_s,
-            s_cell (a, sizeof a, params->baseline, baseline_per_s, "%.0f"),
-            s_cell (b, sizeof b, params->baseline, s_ratio (per_s, baseline_per_s), "%.3f"));
+    s_table_rate ("accepted/s", per_s, baseline_per_s, params->baseline);
     s_table_points ("accept", fabric->latency, true, baseline->latency, params->baseline);
     if (params->workers) {
-        double done_per_s = s_done_per_second (params, fabric);
-        printf ("%-22s %12.0f %12s %8s\n", "done/s", done_per_s,
-                s_cell (a, sizeof a, params->baseline, baseline_per_s, "%.0f"),
-                s_cell (b, sizeof b, params->baseline, s_ratio (done_per_s, baseline_per_s),
-                        "%.3f"));
+        s_table_rate ("done/s", s_done_per_second (params, fabric), baseline_per_s,
+                      params->baseline);
         s_table_points ("e2e", fabric->e2e, pf_hist_count (fabric->e2e) > 0,
                         baseline->latency, params->baseline);
     }
@@ -1852,11 +1874,8 @@ s_report_table (const s_params_t *params, const s_result_t *fabric,
         printf ("%-22s %12s\n", "e2e p99 (us)", "n/a");
     }
     if (params->floor) {
-        double floor_per_s = s_per_second (floor_run);
-        printf ("%-22s %12.0f %12s %8s\n", "floor round trips/s", floor_per_s,
-                s_cell (a, sizeof a, params->baseline, baseline_per_s, "%.0f"),
-                s_cell (b, sizeof b, params->baseline, s_ratio (floor_per_s, baseline_per_s),
-                        "%.3f"));
+        s_table_rate ("floor round trips/s", s_per_second (floor_run), baseline_per_s,
+                      params->baseline);
         s_table_points ("floor", floor_run->latency, true, baseline->latency,
                         params->baseline);
     }
@@ -1900,6 +1919,7 @@ s_report_table (const s_params_t *params, const s_result_t *fabric,
     printf ("\n");
 
     uint64_t messages = fabric->accepted + fabric->duplicates;
+    char a [32];
     printf ("%-22s %10s %12s %12s\n", "process", "cpu_s", "cpu_us/msg", "peak_rss_kb");
     for (size_t index = 0; index < process_count; index++)
         printf ("%-22s %10.2f %12s %12ld\n", processes [index].name, processes [index].cpu_s,

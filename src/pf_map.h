@@ -1,6 +1,7 @@
 //  pf_map - a hash map from a caller's key to a pointer, for the maps that
 //  may hold millions of items: a proc's open messages by seq, its lines by
-//  message key, its deliveries in flight by id, the retry node's messages.
+//  message key, its deliveries in flight by id, the retry node's messages;
+//  and a producer's pending messages by id.
 //  Open addressing with linear probing, 16 bytes a slot (the key's 64-bit
 //  hash and the item), no allocation per item, no tombstones (a delete
 //  shifts the rest of the probe chain back). Owned by one thread.

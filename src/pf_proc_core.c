@@ -560,7 +560,6 @@ s_load_sched (s_core_t *self)
     pf_proc_store_scan (self->store, s_load_row, self->sched);
 }
 
-//  Take one pipe message; false if none was waiting (or on $TERM).
 //  Take one message from the pipe, if one waits. Returns false if none.
 static bool
 s_take_pipe (s_core_t *self)

@@ -12,8 +12,7 @@
 //      inflight    sent, waiting for a verdict, in send order; as resend_ms
 //                  is the same for all, the head is the next to time out
 //      delayed     answered BUSY, ordered by when it may be resent
-//  An open-addressing table keyed by id finds the message a verdict names.
-//  It never grows: push keeps at most `window` messages pending.
+//  A pf_map keyed by id finds the message a verdict names.
 //
 //  Sends never block. The socket has ZMQ_SNDTIMEO 0 (so the pf_proto_send
 //  helpers, which take no flags, act as with ZMQ_DONTWAIT) and ZMQ_IMMEDIATE,
@@ -82,11 +81,11 @@ struct _s_msg_t {
     byte *payload;
 };
 
-//  Pending messages by id: open addressing, linear probing.
+//  An id as the table of pending messages is asked for it
 typedef struct {
-    s_msg_t **slot;             //  capacity entries, NULL when free
-    size_t mask;                //  capacity - 1, capacity a power of two
-} s_table_t;
+    const void *data;
+    size_t size;
+} s_id_t;
 
 struct _pf_producer_t {
     zsock_t *socket;            //  DEALER, CURVE client of the edge
@@ -101,7 +100,7 @@ struct _pf_producer_t {
     int64_t deadline_us;        //  give up after this long; -1 never
     bool single;                //  PUSH instead of PUSHB
     bool blocked;               //  the last send failed; wait for POLLOUT
-    s_table_t table;            //  every pending message, by id
+    pf_map_t *table;            //  every pending message, by id
     s_list_t age;               //  every pending message, push order
     s_list_t queue;             //  to be sent
     s_list_t inflight;          //  sent, unanswered
@@ -157,76 +156,19 @@ s_list_remove (s_list_t *list, s_msg_t *msg)
 
 //  ---- Id table -----------------------------------------------------------------
 
-static uint64_t
-s_hash (const void *data, size_t size)
+static bool
+s_msg_has_id (const void *item, const void *key)
 {
-    //  FNV-1a, then a murmur3 finalizer so that the slot bits mix every byte
-    const byte *bytes = (const byte *) data;
-    uint64_t hash = 14695981039346656037ULL;
-    for (size_t index = 0; index < size; index++) {
-        hash ^= bytes [index];
-        hash *= 1099511628211ULL;
-    }
-    hash ^= hash >> 33;
-    hash *= 0xff51afd7ed558ccdULL;
-    hash ^= hash >> 33;
-    return hash;
-}
-
-static void
-s_table_init (s_table_t *table, size_t window)
-{
-    //  At most half full, so probes stay short
-    size_t capacity = 16;
-    while (capacity < window * 2)
-        capacity *= 2;
-    table->slot = (s_msg_t **) zmalloc (capacity * sizeof (s_msg_t *));
-    table->mask = capacity - 1;
-}
-
-//  The slot holding id, or the free slot where it would go.
-static s_msg_t **
-s_table_find (s_table_t *table, const void *id, size_t size, uint64_t hash)
-{
-    size_t index = hash & table->mask;
-    while (true) {
-        s_msg_t *msg = table->slot [index];
-        if (!msg
-        || (msg->hash == hash && msg->id_size == size && memcmp (msg->id, id, size) == 0))
-            return &table->slot [index];
-        index = (index + 1) & table->mask;
-    }
+    const s_msg_t *msg = (const s_msg_t *) item;
+    const s_id_t *id = (const s_id_t *) key;
+    return msg->id_size == id->size && memcmp (msg->id, id->data, id->size) == 0;
 }
 
 static s_msg_t *
-s_table_lookup (s_table_t *table, const void *id, size_t size)
+s_table_lookup (pf_producer_t *self, const void *data, size_t size, uint64_t hash)
 {
-    return *s_table_find (table, id, size, s_hash (id, size));
-}
-
-//  Remove msg, shifting back the entries after it that probed past its slot,
-//  so that lookups need no tombstones.
-static void
-s_table_remove (s_table_t *table, s_msg_t *msg)
-{
-    size_t mask = table->mask;
-    size_t hole = msg->hash & mask;
-    while (table->slot [hole] != msg)
-        hole = (hole + 1) & mask;
-    size_t index = hole;
-    while (true) {
-        index = (index + 1) & mask;
-        s_msg_t *next = table->slot [index];
-        if (!next)
-            break;
-        //  next may fill the hole if the hole lies on its probe path
-        size_t home = next->hash & mask;
-        if (((index - home) & mask) >= ((index - hole) & mask)) {
-            table->slot [hole] = next;
-            hole = index;
-        }
-    }
-    table->slot [hole] = NULL;
+    s_id_t id = { data, size };
+    return (s_msg_t *) pf_map_lookup (self->table, hash, &id);
 }
 
 //  ---- Message states -----------------------------------------------------------
@@ -293,7 +235,8 @@ s_final (pf_producer_t *self, s_msg_t *msg, char status, const char *reason,
     int64_t now = s_now ();
     s_state_leave (self, msg);
     s_list_remove (&self->age, msg);
-    s_table_remove (&self->table, msg);
+    s_id_t id = { msg->id, msg->id_size };
+    pf_map_delete (self->table, msg->hash, &id);
     pf_producer_verdict_t verdict = {
         .id = msg->id,
         .status = status,
@@ -438,7 +381,8 @@ s_verdicts (pf_producer_t *self, const byte *data, size_t size)
     int delivered = 0;
     int rc;
     while ((rc = pf_proto_verdict_next (&reader, &verdict)) == 1) {
-        s_msg_t *msg = s_table_lookup (&self->table, verdict.id, verdict.id_size);
+        s_msg_t *msg = s_table_lookup (self, verdict.id, verdict.id_size,
+                                       pf_map_hash_bytes (verdict.id, verdict.id_size));
         if (!msg)
             continue;       //  late: that message already has its final verdict
         if (verdict.status == 'B')
@@ -473,7 +417,7 @@ s_handle (pf_producer_t *self, zmsg_t *zmsg)
     s_msg_t *msg = NULL;
     if (message.cmd == PF_CMD_ACK || message.cmd == PF_CMD_DUP || message.cmd == PF_CMD_BUSY
     || (message.cmd == PF_CMD_NACK && id_size > 0)) {
-        msg = s_table_lookup (&self->table, id, id_size);
+        msg = s_table_lookup (self, id, id_size, pf_map_hash_bytes (id, id_size));
         if (!msg)
             return 0;       //  late: that message already has its final verdict
     }
@@ -690,7 +634,7 @@ pf_producer_new (const pf_producer_options_t *options, char **error)
                       : (int64_t) (options->deadline_ms ? options->deadline_ms
                                                         : S_DEADLINE_MS) * 1000;
     self->single = options->single;
-    s_table_init (&self->table, self->window);
+    self->table = pf_map_new (s_msg_has_id);
     self->age.link = S_LINK_AGE;
     self->queue.link = S_LINK_STATE;
     self->inflight.link = S_LINK_STATE;
@@ -713,7 +657,7 @@ pf_producer_destroy (pf_producer_t **self_p)
         free (msg);
         msg = next;
     }
-    free (self->table.slot);
+    pf_map_destroy (&self->table);
     pf_buf_free (&self->buf);
     zsock_destroy (&self->socket);
     free (self->endpoint);
@@ -766,9 +710,8 @@ pf_producer_push (pf_producer_t *self, const char *id, const char *topic,
         errno = EINTR;
         return -1;
     }
-    uint64_t hash = s_hash (id, id_size);
-    s_msg_t **slot = s_table_find (&self->table, id, id_size, hash);
-    if (*slot) {
+    uint64_t hash = pf_map_hash_bytes (id, id_size);
+    if (s_table_lookup (self, id, id_size, hash)) {
         errno = EEXIST;
         return -1;
     }
@@ -776,8 +719,7 @@ pf_producer_push (pf_producer_t *self, const char *id, const char *topic,
         if (s_wait_room (self) == -1)
             return -1;
         //  The table changed; a callback may even have pushed this id
-        slot = s_table_find (&self->table, id, id_size, hash);
-        if (*slot) {
+        if (s_table_lookup (self, id, id_size, hash)) {
             errno = EEXIST;
             return -1;
         }
@@ -811,7 +753,8 @@ pf_producer_push (pf_producer_t *self, const char *id, const char *topic,
 
     int64_t now = s_now ();
     msg->pushed_at = now;
-    *slot = msg;
+    s_id_t own_id = { msg->id, msg->id_size };
+    pf_map_insert (self->table, hash, &own_id, msg);
     s_list_insert (&self->age, self->age.tail, msg);
     s_enqueue (self, msg, now);
     if (s_batch_due (self, now))
