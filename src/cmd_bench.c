@@ -179,30 +179,18 @@ static s_fabric_t s_fabric;
 //  ---- Process figures from /proc -------------------------------------------------
 
 //  CPU seconds (user + system) of pid, 0 for this process; -1 if unknown.
+//  The kernel's CPU clock counts nanoseconds; /proc's utime and stime count
+//  ticks of 10 ms, too coarse for a short run of a lightly loaded process.
 static double
 s_cpu_seconds (pid_t pid)
 {
-    char path [64];
-    if (pid)
-        snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
-    else
-        snprintf (path, sizeof path, "/proc/self/stat");
-    FILE *file = fopen (path, "r");
-    if (!file)
+    clockid_t clock = CLOCK_PROCESS_CPUTIME_ID;
+    if (pid && clock_getcpuclockid (pid, &clock) != 0)
         return -1;
-    char line [1024];
-    char *got = fgets (line, sizeof line, file);
-    fclose (file);
-    //  The command name may hold spaces and parentheses: fields follow the last ')'
-    char *cursor = got ? strrchr (line, ')') : NULL;
-    if (!cursor)
+    struct timespec now;
+    if (clock_gettime (clock, &now) != 0)
         return -1;
-    unsigned long long user = 0, system = 0;
-    //  state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
-    if (sscanf (cursor + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-                &user, &system) != 2)
-        return -1;
-    return (double) (user + system) / (double) sysconf (_SC_CLK_TCK);
+    return (double) now.tv_sec + (double) now.tv_nsec / 1e9;
 }
 
 //  Peak resident memory (VmHWM) of pid, 0 for this process, in KiB; -1 if unknown.
@@ -1754,7 +1742,7 @@ s_report_json (const s_params_t *params, const s_result_t *fabric, const s_resul
     double floor_p99 = params->floor ? (double) pf_hist_percentile (floor_run->latency, 99)
                                      : NAN;
     s_json_number ("floor_p99_ratio", s_ratio (floor_p99, baseline_p99), "%.3f", false);
-    s_json_number ("floor_cpu_s", params->floor ? floor_run->cpu_s : NAN, "%.2f", false);
+    s_json_number ("floor_cpu_s", params->floor ? floor_run->cpu_s : NAN, "%.3f", false);
     printf ("  \"accepted\": %" PRIu64 ",\n", fabric->accepted);
     printf ("  \"duplicates\": %" PRIu64 ",\n", fabric->duplicates);
     printf ("  \"refused\": %" PRIu64 ",\n", fabric->refused);
@@ -1762,7 +1750,7 @@ s_report_json (const s_params_t *params, const s_result_t *fabric, const s_resul
     s_json_number ("measured_s", fabric->seconds, "%.3f", false);
     s_json_number ("baseline_measured_s", params->baseline ? baseline->seconds : NAN, "%.3f",
                    false);
-    s_json_number ("baseline_cpu_s", params->baseline ? baseline->cpu_s : NAN, "%.2f", false);
+    s_json_number ("baseline_cpu_s", params->baseline ? baseline->cpu_s : NAN, "%.3f", false);
     printf ("  \"producers\": %zu,\n", params->producers);
     printf ("  \"window\": %zu,\n", params->window);
     printf ("  \"size\": %zu,\n", params->size);
@@ -1783,7 +1771,7 @@ s_report_json (const s_params_t *params, const s_result_t *fabric, const s_resul
     for (size_t index = 0; index < process_count; index++) {
         printf ("%s\n    { \"name\": ", index ? "," : "");
         s_json_string (processes [index].name);
-        printf (", \"cpu_s\": %.2f, \"peak_rss_kb\": %ld }", processes [index].cpu_s,
+        printf (", \"cpu_s\": %.3f, \"peak_rss_kb\": %ld }", processes [index].cpu_s,
                 processes [index].peak_rss_kb);
     }
     printf ("\n  ]\n}\n");
