@@ -2,8 +2,25 @@
 //
 //  A slot is empty when hash is 0 (real hashes of 0 are stored as 1) and
 //  dead when its seq is below the floor (expired) or 0 (removed). Dead
-//  slots keep probe chains intact and are reused by inserts; a rehash
+//  slots keep probe chains intact and are reused by inserts; a rebuild
 //  drops them when live and dead slots together pass 3/4 of the table.
+//
+//  The index is S_SEGMENTS tables, chosen by a hash's top bits, each
+//  rebuilt on its own: a rebuild walks every slot, and one table of a
+//  million ids took 60 to 80 ms, the proc's core thread (and so every
+//  acknowledgement) stalled meanwhile. A segment holds 1/256 of the ids,
+//  so each rebuild stalls that much less, and the extra memory a rebuild
+//  holds while it runs is one segment's, not the whole index's. Uniform
+//  hashes (the store's keyed SipHash) fill the segments alike; their
+//  rebuilds come at different inserts.
+//
+//  A rebuild sizes its segment to 5/2 slots a live entry, any count, not
+//  a power of two (the home slot is the hash modulo the capacity): 40
+//  bytes a live id just after it, falling towards 21 as new ids fill the
+//  segment to 3/4. Once ids expire as fast as new ones come, the live
+//  count, and so the size, stays put: 40 bytes an id, a sweep after every
+//  7/8 of the live count in inserts. Powers of two would put the size
+//  anywhere between 43 and 85 bytes an id in that steady state.
 
 #include "pf_classes.h"
 
@@ -12,19 +29,43 @@ typedef struct {
     uint64_t seq;
 } s_slot_t;
 
-struct _pf_dedupe_t {
-    s_slot_t *slots;        //  capacity slots, a power of two
+typedef struct {
+    s_slot_t *slots;
     size_t capacity;
     size_t used;            //  non-empty slots, live or dead
+} s_segment_t;
+
+#define S_SEGMENT_BITS      8
+#define S_SEGMENTS          (1 << S_SEGMENT_BITS)
+#define S_MIN_CAPACITY      64
+
+struct _pf_dedupe_t {
+    s_segment_t segments [S_SEGMENTS];
     uint64_t floor;         //  seqs below this have expired
 };
-
-#define S_INITIAL_CAPACITY 1024
 
 static uint64_t
 s_stored_hash (uint64_t hash)
 {
     return hash ? hash : 1;
+}
+
+static s_segment_t *
+s_segment_of (pf_dedupe_t *self, uint64_t stored_hash)
+{
+    return &self->segments [stored_hash >> (64 - S_SEGMENT_BITS)];
+}
+
+static size_t
+s_home (const s_segment_t *segment, uint64_t stored_hash)
+{
+    return (size_t) (stored_hash % segment->capacity);
+}
+
+static size_t
+s_after (const s_segment_t *segment, size_t at)
+{
+    return at + 1 == segment->capacity ? 0 : at + 1;
 }
 
 static bool
@@ -33,13 +74,21 @@ s_is_live (pf_dedupe_t *self, const s_slot_t *slot)
     return slot->hash && slot->seq && slot->seq >= self->floor;
 }
 
+static void
+s_segment_alloc (s_segment_t *segment, size_t capacity)
+{
+    segment->slots = (s_slot_t *) calloc (capacity, sizeof (s_slot_t));
+    assert (segment->slots);
+    segment->capacity = capacity;
+    segment->used = 0;
+}
+
 pf_dedupe_t *
 pf_dedupe_new (void)
 {
     pf_dedupe_t *self = (pf_dedupe_t *) zmalloc (sizeof (pf_dedupe_t));
-    self->capacity = S_INITIAL_CAPACITY;
-    self->slots = (s_slot_t *) calloc (self->capacity, sizeof (s_slot_t));
-    assert (self->slots);
+    for (size_t index = 0; index < S_SEGMENTS; index++)
+        s_segment_alloc (&self->segments [index], S_MIN_CAPACITY);
     self->floor = 1;
     return self;
 }
@@ -50,62 +99,67 @@ pf_dedupe_destroy (pf_dedupe_t **self_p)
     pf_dedupe_t *self = *self_p;
     if (!self)
         return;
-    free (self->slots);
+    for (size_t index = 0; index < S_SEGMENTS; index++)
+        free (self->segments [index].slots);
     free (self);
     *self_p = NULL;
 }
 
-static void
-s_rehash (pf_dedupe_t *self, size_t capacity)
+//  Live entries of one segment.
+static size_t
+s_segment_live (pf_dedupe_t *self, const s_segment_t *segment)
 {
-    s_slot_t *old = self->slots;
-    size_t old_capacity = self->capacity;
-    self->slots = (s_slot_t *) calloc (capacity, sizeof (s_slot_t));
-    assert (self->slots);
-    self->capacity = capacity;
-    self->used = 0;
-    for (size_t index = 0; index < old_capacity; index++)
-        if (s_is_live (self, &old [index])) {
-            size_t mask = capacity - 1;
-            size_t at = old [index].hash & mask;
-            while (self->slots [at].hash)
-                at = (at + 1) & mask;
-            self->slots [at] = old [index];
-            self->used++;
+    size_t live = 0;
+    for (size_t index = 0; index < segment->capacity; index++)
+        if (s_is_live (self, &segment->slots [index]))
+            live++;
+    return live;
+}
+
+//  Move a segment's live entries into a table of 5/2 slots each.
+static void
+s_rebuild (pf_dedupe_t *self, s_segment_t *segment)
+{
+    size_t live = s_segment_live (self, segment);
+    size_t capacity = live * 5 / 2 > S_MIN_CAPACITY ? live * 5 / 2 : S_MIN_CAPACITY;
+    s_segment_t old = *segment;
+    s_segment_alloc (segment, capacity);
+    for (size_t index = 0; index < old.capacity; index++)
+        if (s_is_live (self, &old.slots [index])) {
+            size_t at = s_home (segment, old.slots [index].hash);
+            while (segment->slots [at].hash)
+                at = s_after (segment, at);
+            segment->slots [at] = old.slots [index];
+            segment->used++;
         }
-    free (old);
+    free (old.slots);
 }
 
 void
 pf_dedupe_insert (pf_dedupe_t *self, uint64_t hash, uint64_t seq)
 {
     assert (seq >= 1);
-    if ((self->used + 1) * 4 > self->capacity * 3) {
-        //  Grow only when live entries need it; else just sweep dead slots
-        size_t capacity = self->capacity;
-        if ((pf_dedupe_size (self) + 1) * 8 > capacity * 3)
-            capacity *= 2;
-        s_rehash (self, capacity);
-    }
     hash = s_stored_hash (hash);
-    size_t mask = self->capacity - 1;
-    size_t at = hash & mask;
-    while (self->slots [at].hash && s_is_live (self, &self->slots [at]))
-        at = (at + 1) & mask;
-    if (!self->slots [at].hash)
-        self->used++;
-    self->slots [at].hash = hash;
-    self->slots [at].seq = seq;
+    s_segment_t *segment = s_segment_of (self, hash);
+    if ((segment->used + 1) * 4 > segment->capacity * 3)
+        s_rebuild (self, segment);
+    size_t at = s_home (segment, hash);
+    while (segment->slots [at].hash && s_is_live (self, &segment->slots [at]))
+        at = s_after (segment, at);
+    if (!segment->slots [at].hash)
+        segment->used++;
+    segment->slots [at].hash = hash;
+    segment->slots [at].seq = seq;
 }
 
 void
 pf_dedupe_remove (pf_dedupe_t *self, uint64_t hash, uint64_t seq)
 {
     hash = s_stored_hash (hash);
-    size_t mask = self->capacity - 1;
-    for (size_t at = hash & mask; self->slots [at].hash; at = (at + 1) & mask)
-        if (self->slots [at].hash == hash && self->slots [at].seq == seq) {
-            self->slots [at].seq = 0;
+    s_segment_t *segment = s_segment_of (self, hash);
+    for (size_t at = s_home (segment, hash); segment->slots [at].hash; at = s_after (segment, at))
+        if (segment->slots [at].hash == hash && segment->slots [at].seq == seq) {
+            segment->slots [at].seq = 0;
             return;
         }
 }
@@ -114,14 +168,15 @@ uint64_t
 pf_dedupe_find (pf_dedupe_t *self, uint64_t hash, size_t *cursor)
 {
     hash = s_stored_hash (hash);
-    size_t mask = self->capacity - 1;
+    s_segment_t *segment = s_segment_of (self, hash);
     //  The cursor counts probes already made from the home slot
-    for (size_t at = (hash + *cursor) & mask; self->slots [at].hash; at = (at + 1) & mask) {
+    size_t at = (s_home (segment, hash) + *cursor) % segment->capacity;
+    for (; segment->slots [at].hash; at = s_after (segment, at)) {
         (*cursor)++;
-        if (*cursor > self->capacity)
+        if (*cursor > segment->capacity)
             break;
-        if (self->slots [at].hash == hash && s_is_live (self, &self->slots [at]))
-            return self->slots [at].seq;
+        if (segment->slots [at].hash == hash && s_is_live (self, &segment->slots [at]))
+            return segment->slots [at].seq;
     }
     return 0;
 }
@@ -137,14 +192,16 @@ size_t
 pf_dedupe_size (pf_dedupe_t *self)
 {
     size_t live = 0;
-    for (size_t index = 0; index < self->capacity; index++)
-        if (s_is_live (self, &self->slots [index]))
-            live++;
+    for (size_t index = 0; index < S_SEGMENTS; index++)
+        live += s_segment_live (self, &self->segments [index]);
     return live;
 }
 
 size_t
 pf_dedupe_memory (pf_dedupe_t *self)
 {
-    return self->capacity * sizeof (s_slot_t) + sizeof (pf_dedupe_t);
+    size_t slots = 0;
+    for (size_t index = 0; index < S_SEGMENTS; index++)
+        slots += self->segments [index].capacity;
+    return slots * sizeof (s_slot_t) + sizeof (pf_dedupe_t);
 }

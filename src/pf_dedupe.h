@@ -1,8 +1,10 @@
 //  pf_dedupe - the proc's in-memory dedupe index: a 64-bit keyed hash of
 //  each remembered message id, mapped to the sequence number of its row in
 //  the store. Open addressing with linear probing, 16 bytes a slot, no
-//  allocation per id. Several ids may share a hash, so a hit is only a
-//  candidate: the store compares the id itself. Owned by the store thread.
+//  allocation per id, in 256 segments by the hash's top bits that each
+//  rebuild on their own, so no insert stalls for the whole index. Several
+//  ids may share a hash, so a hit is only a candidate: the store compares
+//  the id itself. Owned by the store thread.
 
 #ifndef PF_DEDUPE_H_INCLUDED
 #define PF_DEDUPE_H_INCLUDED

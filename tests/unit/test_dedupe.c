@@ -1,6 +1,7 @@
 //  test_dedupe - pf_dedupe: the proc's in-memory index from id hash to the
 //  store seqs that may hold that id. Finding candidates, several seqs under
-//  one hash, removing, expiring below a floor, and growth to a million ids.
+//  one hash, removing, expiring below a floor, segments, and growth to a
+//  million ids a little at a time.
 
 #include "pf_classes.h"
 #include "../tap.h"
@@ -194,12 +195,15 @@ test_expire (void)
     pf_dedupe_expire (dedupe, 12);
     is_int (pf_dedupe_size (dedupe), 0, "expire above every seq empties the index");
 
-    //  Rounds of filling and expiring: expired slots are reused (or swept),
-    //  so the index keeps its size, and only the newest round is found
-    size_t memory = pf_dedupe_memory (dedupe);
+    //  Rounds of filling and expiring: once the first round has sized the
+    //  index, expired slots are reused (or swept), so the index keeps its
+    //  size, and only the newest round is found
+    size_t memory = 0;
     uint64_t seq = 100;
     bool newest_only = true;
     for (int round = 0; round < 100; round++) {
+        if (round == 1)
+            memory = pf_dedupe_memory (dedupe);
         uint64_t first = seq;
         for (uint64_t hash = 1; hash <= 700; hash++)
             pf_dedupe_insert (dedupe, hash, seq++);
@@ -210,7 +214,7 @@ test_expire (void)
         pf_dedupe_expire (dedupe, seq);
     }
     ok (newest_only, "in 100 rounds of 700 inserts then expire, only the newest round is found");
-    is_int (pf_dedupe_memory (dedupe), memory, "the 70000 inserts reuse expired slots: the index does not grow");
+    is_int (pf_dedupe_memory (dedupe), memory, "the next 69300 inserts reuse expired slots: the index does not grow");
     is_int (pf_dedupe_size (dedupe), 0, "the last expire leaves the index empty");
 
     //  Expired entries stay hidden across growth (a rehash drops them)
@@ -241,12 +245,18 @@ test_growth (void)
     pf_dedupe_t *dedupe = pf_dedupe_new ();
     uint64_t state = 42;
     double worst = 0;
+    double largest_step = 0;       //  growth of the index at one insert, as a share of it
     for (size_t index = 0; index < total; index++) {
+        size_t before = pf_dedupe_memory (dedupe);
         pf_dedupe_insert (dedupe, tap_random (&state), index + 1);
         if (index + 1 >= 100000) {
-            double per_entry = (double) pf_dedupe_memory (dedupe) / (double) (index + 1);
+            size_t after = pf_dedupe_memory (dedupe);
+            double per_entry = (double) after / (double) (index + 1);
             if (per_entry > worst)
                 worst = per_entry;
+            double step = (double) (after - before) / (double) before;
+            if (step > largest_step)
+                largest_step = step;
         }
     }
     is_int (pf_dedupe_size (dedupe), total, "after 1,000,000 random inserts the size is 1,000,000");
@@ -267,6 +277,10 @@ test_growth (void)
     ok (per_entry < 48, "1,000,000 entries take under 48 bytes each (%.1f)", per_entry);
     ok (worst < 48, "from 100,000 to 1,000,000 entries, memory never passes 48 bytes a live entry "
                     "(worst %.1f)", worst);
+    //  A rehash walks the table it replaces: growing a small part at a time
+    //  is what keeps each insert's stall small
+    ok (largest_step < 0.02, "no insert grows the index by more than 2%% at once (largest %.2f%%)",
+        largest_step * 100);
 
     //  Remove every other entry: the rest are still found
     state = 42;
@@ -290,6 +304,60 @@ test_growth (void)
     pf_dedupe_destroy (&dedupe);
 }
 
+//  Hashes that differ only in their top bits land in different segments,
+//  at the same home slot.
+static void
+test_segments (void)
+{
+    pf_dedupe_t *dedupe = pf_dedupe_new ();
+    const uint64_t low = 99;
+    for (uint64_t top = 0; top < 4; top++)
+        pf_dedupe_insert (dedupe, (top << 62) | low, top + 1);
+    bool each = true;
+    for (uint64_t top = 0; top < 4; top++)
+        each = each && s_has (dedupe, (top << 62) | low, top + 1)
+                    && s_candidates (dedupe, (top << 62) | low) == 1;
+    ok (each, "hashes that differ only in their top bits each find their own seq");
+    pf_dedupe_remove (dedupe, (1ULL << 62) | low, 2);
+    ok (!s_has (dedupe, (1ULL << 62) | low, 2) && s_has (dedupe, low, 1)
+        && s_has (dedupe, (2ULL << 62) | low, 3), "removing one of them leaves the others");
+
+    //  Fill one segment far past its first size: the others are untouched
+    size_t memory = pf_dedupe_memory (dedupe);
+    for (uint64_t seq = 10; seq < 10010; seq++)
+        pf_dedupe_insert (dedupe, (3ULL << 62) | (seq * 7919), seq);
+    ok (pf_dedupe_memory (dedupe) > memory, "10,000 hashes with the same top bits grow the index");
+    ok (s_has (dedupe, low, 1) && s_has (dedupe, (2ULL << 62) | low, 3)
+        && s_has (dedupe, (3ULL << 62) | (5000 * 7919), 5000), "and every entry is still found");
+    is_int (pf_dedupe_size (dedupe), 10003, "size counts the entries of every segment");
+    pf_dedupe_destroy (&dedupe);
+}
+
+//  Ids expiring as fast as new ones come, as in a proc whose dedupe window
+//  is full: the index keeps to its live entries.
+static void
+test_steady_window (void)
+{
+    const uint64_t window = 200000;
+    pf_dedupe_t *dedupe = pf_dedupe_new ();
+    uint64_t state = 9;
+    double worst = 0;
+    for (uint64_t seq = 1; seq <= 5 * window; seq++) {
+        if (seq > window)
+            pf_dedupe_expire (dedupe, seq - window + 1);
+        pf_dedupe_insert (dedupe, tap_random (&state), seq);
+        if (seq > 2 * window) {
+            double per_entry = (double) pf_dedupe_memory (dedupe) / (double) window;
+            if (per_entry > worst)
+                worst = per_entry;
+        }
+    }
+    is_int (pf_dedupe_size (dedupe), window, "a window of 200,000 ids expiring in order holds 200,000");
+    ok (worst < 48, "over three windows' worth of inserts, memory stays under 48 bytes a live id "
+                    "(worst %.1f)", worst);
+    pf_dedupe_destroy (&dedupe);
+}
+
 int
 main (void)
 {
@@ -298,6 +366,8 @@ main (void)
     test_hash_zero ();
     test_remove ();
     test_expire ();
+    test_segments ();
     test_growth ();
+    test_steady_window ();
     return done_testing ();
 }
