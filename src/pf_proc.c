@@ -153,6 +153,7 @@ s_core_args (s_proc_t *self, pf_config_t *config)
     args->sync_full = streq (pf_config_node_str (config, "proc", name, "synchronous"), "full");
     args->strict = streq (pf_config_node_str (config, "proc", name, "ordering"), "strict");
     args->max_pending = pf_config_node_int (config, "proc", name, "max-pending");
+    args->open_in_memory = pf_config_node_int (config, "proc", name, "open-in-memory");
     args->delivery_timeout = pf_config_node_int (config, "proc", name, "delivery-timeout");
     args->heartbeat_timeout = pf_config_node_int (config, "proc", name, "heartbeat-timeout");
     args->backlog_alert = pf_config_node_int (config, "proc", name, "backlog-alert");

@@ -14,6 +14,8 @@
 #define S_PAUSE_AFTER_FAILURE_MS    1000
 //  One FAILED message holds about this much at most; the rest go next turn
 #define S_HANDOFF_BYTES     (1024 * 1024)
+//  Rows of the backlog on disk read back into memory in one turn at most
+#define S_BACKLOG_ROWS      2000
 
 typedef struct {
     zsock_t *pipe;
@@ -24,6 +26,8 @@ typedef struct {
     pf_proc_core_args_t *args;
     pf_proc_store_t *store;
     pf_proc_sched_t *sched;
+    uint64_t backlog_from;      //  open messages from this seq on wait in the store
+                                //  alone (see "The backlog on disk"); 0: none
     int64_t now;                //  monotonic ms of this turn
     //  This turn
     zlistx_t *requests;         //  zmsg_t * taken from the pipe
@@ -124,6 +128,106 @@ s_to_retry (s_core_t *self, const char *command, pf_buf_t *body)
     zlistx_add_end (self->replies, msg);
 }
 
+//  ---- The backlog on disk ----------------------------------------------------------
+//
+//  The bookkeeping holds at most open-in-memory open messages (some 440
+//  bytes each) that a worker could take. Messages accepted beyond that wait
+//  in the store alone, from seq backlog_from on, and are read back in seq
+//  order, a few thousand a turn, once the bookkeeping is down to half.
+//  Every message in memory came before every one on disk, and a key's line
+//  is filled in seq order, so per-key order holds. Failed messages (handed
+//  to the retry node or held by it) are always in memory, as the retry
+//  node's answers must find them, and they do not count, nor do (strict)
+//  the messages their keys hold back: a retry backlog or a stuck key does
+//  not keep the other keys' messages from being read back.
+
+//  Open messages in the bookkeeping a worker could take, now or once the
+//  messages of their key before them are done. (A failed message behind
+//  another, which a restart from relaxed into strict order can leave, is
+//  counted twice: hence the floor at 0.)
+static size_t
+s_waiting (s_core_t *self)
+{
+    size_t open = pf_proc_sched_open (self->sched);
+    size_t aside = pf_proc_sched_failed (self->sched) + pf_proc_sched_blocked (self->sched);
+    return open > aside ? open - aside : 0;
+}
+
+//  Whether a message just opened at seq joins the bookkeeping now.
+static bool
+s_in_memory (s_core_t *self, uint64_t seq)
+{
+    if (!self->backlog_from && s_waiting (self) >= (size_t) self->args->open_in_memory) {
+        self->backlog_from = seq;
+        pf_notice ("backlog waits on disk from seq=%" PRIu64 " in_memory=%zu", seq,
+                   pf_proc_sched_open (self->sched));
+    }
+    return !self->backlog_from;
+}
+
+static void
+s_add_row (s_core_t *self, const pf_store_row_t *row)
+{
+    char id [PF_PROTO_ID_MAX + 1], topic [PF_PROTO_TOPIC_MAX + 1];
+    s_copy_text (id, sizeof id, row->record.id, row->record.id_size);
+    s_copy_text (topic, sizeof topic, row->record.topic, row->record.topic_size);
+    pf_sched_state_t state = row->state == PF_STORE_HANDOFF ? PF_SCHED_HANDOFF
+                           : row->state == PF_STORE_RETRYING ? PF_SCHED_RETRYING
+                           : PF_SCHED_READY;
+    pf_proc_sched_add (self->sched, row->seq, row->partition, row->attempts, state, id,
+                       topic, row->record.key, row->record.key_size);
+}
+
+//  At start-up: every row in memory up to open-in-memory, then only those
+//  the retry node holds or is handed.
+static void
+s_load_row (const pf_store_row_t *row, void *arg)
+{
+    s_core_t *self = (s_core_t *) arg;
+    if (row->state != PF_STORE_READY || s_in_memory (self, row->seq))
+        s_add_row (self, row);
+}
+
+//  Read back: a row already in memory was loaded at start-up for the retry
+//  node, and has been given back since.
+static void
+s_backlog_row (const pf_store_row_t *row, void *arg)
+{
+    s_core_t *self = (s_core_t *) arg;
+    if (!pf_proc_sched_find (self->sched, row->seq))
+        s_add_row (self, row);
+    self->backlog_from = row->seq + 1;
+}
+
+static void
+s_backlog_read (s_core_t *self)
+{
+    size_t waiting = s_waiting (self);
+    if (!self->backlog_from || waiting > (size_t) self->args->open_in_memory / 2)
+        return;
+    size_t room = (size_t) self->args->open_in_memory - waiting;
+    size_t limit = room < S_BACKLOG_ROWS ? room : S_BACKLOG_ROWS;
+    int64_t read = pf_proc_store_scan (self->store, self->backlog_from, limit,
+                                       s_backlog_row, self);
+    if (read >= 0 && (size_t) read < limit) {
+        self->backlog_from = 0;
+        pf_notice ("backlog read back from disk in_memory=%zu",
+                   pf_proc_sched_open (self->sched));
+    }
+}
+
+//  (Re)build the delivery bookkeeping from the open messages on disk,
+//  keeping the workers that have sent READY.
+static void
+s_load_sched (s_core_t *self)
+{
+    if (!self->sched)
+        self->sched = pf_proc_sched_new (self->args->strict);
+    pf_proc_sched_forget_messages (self->sched);
+    self->backlog_from = 0;
+    pf_proc_store_scan (self->store, 1, 0, s_load_row, self);
+}
+
 //  ---- Hand-offs to the retry node ------------------------------------------------
 
 //  A delivery failed: record it and hand the message to the retry node.
@@ -221,7 +325,7 @@ s_retry_reinject (s_core_t *self, pf_reader_t *reader)
             uint64_t ticket = seq;
             seq = pf_proc_store_replay (self->store, ticket, entry.partition, &entry.record,
                                         &opened);
-            if (opened)
+            if (opened && s_in_memory (self, seq))
                 s_open_replay (self, seq, &entry);
         }
         //  Anything else is a repeat of one already handled: answer again
@@ -283,7 +387,7 @@ s_from_edge (s_core_t *self, zmsg_t *request)
     while (pf_link_msgs_next (&reader, &msg)) {
         uint64_t seq = 0;
         char status = pf_proc_store_put (self->store, msg.partition, &msg.record, &seq);
-        if (status == 'A') {
+        if (status == 'A' && s_in_memory (self, seq)) {
             char id [PF_PROTO_ID_MAX + 1], topic [PF_PROTO_TOPIC_MAX + 1];
             s_copy_text (id, sizeof id, msg.record.id, msg.record.id_size);
             s_copy_text (topic, sizeof topic, msg.record.topic, msg.record.topic_size);
@@ -535,31 +639,6 @@ s_deliveries (s_core_t *self)
 
 //  ---- The turn ---------------------------------------------------------------------
 
-static void
-s_load_row (const pf_store_row_t *row, void *arg)
-{
-    pf_proc_sched_t *sched = (pf_proc_sched_t *) arg;
-    char id [PF_PROTO_ID_MAX + 1], topic [PF_PROTO_TOPIC_MAX + 1];
-    s_copy_text (id, sizeof id, row->record.id, row->record.id_size);
-    s_copy_text (topic, sizeof topic, row->record.topic, row->record.topic_size);
-    pf_sched_state_t state = row->state == PF_STORE_HANDOFF ? PF_SCHED_HANDOFF
-                           : row->state == PF_STORE_RETRYING ? PF_SCHED_RETRYING
-                           : PF_SCHED_READY;
-    pf_proc_sched_add (sched, row->seq, row->partition, row->attempts, state, id, topic,
-                       row->record.key, row->record.key_size);
-}
-
-//  (Re)build the delivery bookkeeping from the open messages on disk,
-//  keeping the workers that have sent READY.
-static void
-s_load_sched (s_core_t *self)
-{
-    if (!self->sched)
-        self->sched = pf_proc_sched_new (self->args->strict);
-    pf_proc_sched_forget_messages (self->sched);
-    pf_proc_store_scan (self->store, s_load_row, self->sched);
-}
-
 //  Take one message from the pipe, if one waits. Returns false if none.
 static bool
 s_take_pipe (s_core_t *self)
@@ -657,7 +736,7 @@ static void
 s_control (s_core_t *self, zmsg_t *request)
 {
     pf_stats_gauge (self->stats, PF_STATS_WORKERS, (int64_t) pf_proc_sched_workers (self->sched));
-    pf_stats_gauge (self->stats, PF_STATS_PENDING, (int64_t) pf_proc_sched_open (self->sched));
+    pf_stats_gauge (self->stats, PF_STATS_PENDING, pf_proc_store_pending (self->store));
     pf_stats_gauge (self->stats, PF_STATS_INFLIGHT,
                     (int64_t) pf_proc_sched_inflight (self->sched));
     pf_stats_gauge (self->stats, PF_STATS_DB_BYTES, pf_stats_db_bytes (self->args->db_path));
@@ -700,7 +779,7 @@ s_alert_counted (s_core_t *self, int change, pf_stats_counter_t raises,
 static void
 s_alerts_check (s_core_t *self)
 {
-    int64_t open = (int64_t) pf_proc_sched_open (self->sched);
+    int64_t open = pf_proc_store_pending (self->store);
     s_alert_counted (self, pf_alert_check (&self->backlog_alert, open),
                      PF_STATS_BACKLOG_ALERTS, PF_STATS_BACKLOG_ALERT);
     if (self->now - self->window_began < self->args->alert_window)
@@ -762,6 +841,7 @@ s_turn (s_core_t *self)
     //  After a failed commit, wait a little before writing for anything but
     //  new messages, so that a full disk does not turn every turn into a
     //  failed delivery
+    s_backlog_read (self);
     if (self->now >= self->writes_paused_until) {
         s_timers (self);
         s_deliveries (self);
@@ -799,8 +879,8 @@ pf_proc_core (zsock_t *pipe, void *args)
                                     self.args->window_s, self.args->max_pending, &error);
     if (self.store) {
         s_load_sched (&self);
-        pf_notice ("store open db=%s open=%zu remembered=%zu", self.args->db_path,
-                   pf_proc_sched_open (self.sched), pf_proc_store_remembered (self.store));
+        pf_notice ("store open db=%s open=%" PRId64 " remembered=%zu", self.args->db_path,
+                   pf_proc_store_pending (self.store), pf_proc_store_remembered (self.store));
     }
     pf_node_report (pipe, error);
     free (error);

@@ -30,6 +30,7 @@ typedef struct {
     bool has_retry;             //  a retry node is configured
     int64_t window_s;           //  dedupe window
     int64_t max_pending;
+    int64_t open_in_memory;     //  open messages kept in the bookkeeping at most
     int64_t delivery_timeout;   //  ms
     int64_t heartbeat_timeout;  //  ms
     int64_t backlog_alert;      //  open messages; 0: no alert

@@ -21,6 +21,8 @@ struct _s_entry_t {
 struct _s_line_t {
     s_entry_t *head;
     s_entry_t *tail;
+    size_t length;              //  messages in the line
+    size_t blocked;             //  of them held back by a failed head (strict)
     void *ready_handle;         //  in the ready list, or NULL
     uint8_t key_size;           //  0: no key, a line of one message, not mapped
     byte key [];
@@ -46,6 +48,8 @@ struct _pf_proc_sched_t {
     zlistx_t *handoffs;         //  s_entry_t * in HANDOFF
     zhashx_t *workers;          //  hex routing id -> pf_sched_worker_t
     zlistx_t *rotation;         //  pf_sched_worker_t *, next to serve first
+    size_t failed;              //  messages in HANDOFF or RETRYING
+    size_t blocked;             //  messages behind a failed head, all lines
 };
 
 //  ---- Keys of the maps ---------------------------------------------------------
@@ -128,6 +132,8 @@ pf_proc_sched_forget_messages (pf_proc_sched_t *self)
     pf_map_purge (self->inflight);
     zlistx_purge (self->ready);
     zlistx_purge (self->handoffs);
+    self->failed = 0;
+    self->blocked = 0;
     for (pf_sched_worker_t *worker = (pf_sched_worker_t *) zhashx_first (self->workers);
          worker; worker = (pf_sched_worker_t *) zhashx_next (self->workers))
         worker->inflight = 0;
@@ -153,10 +159,20 @@ pf_proc_sched_destroy (pf_proc_sched_t **self_p)
 
 //  ---- Lines -----------------------------------------------------------------------
 
-//  Keep the line in the ready list exactly while its head is READY.
+static bool
+s_has_failed (pf_sched_state_t state)
+{
+    return state == PF_SCHED_HANDOFF || state == PF_SCHED_RETRYING;
+}
+
+//  Keep the line in the ready list exactly while its head is READY, and
+//  its count of messages held back by a failed head.
 static void
 s_line_refresh (pf_proc_sched_t *self, s_line_t *line)
 {
+    size_t blocked = line->head && s_has_failed (line->head->msg.state) ? line->length - 1 : 0;
+    self->blocked = self->blocked - line->blocked + blocked;
+    line->blocked = blocked;
     bool ready = line->head && line->head->msg.state == PF_SCHED_READY;
     if (ready && !line->ready_handle)
         line->ready_handle = zlistx_add_end (self->ready, line);
@@ -195,6 +211,7 @@ s_line_append (pf_proc_sched_t *self, s_line_t *line, s_entry_t *entry)
     else
         line->head = entry;
     line->tail = entry;
+    line->length++;
     s_line_refresh (self, line);
 }
 
@@ -207,6 +224,7 @@ s_line_pop (pf_proc_sched_t *self, s_entry_t *entry)
         return;
     assert (line->head == entry);
     line->head = entry->next;
+    line->length--;
     if (!line->head)
         line->tail = NULL;
     entry->line = NULL;
@@ -248,6 +266,8 @@ pf_proc_sched_add (pf_proc_sched_t *self, uint64_t seq, uint32_t partition, uint
         s_line_append (self, s_line_for (self, key, key_size), entry);
     if (state == PF_SCHED_HANDOFF)
         entry->handoff_handle = zlistx_add_end (self->handoffs, entry);
+    if (s_has_failed (state))
+        self->failed++;
     return &entry->msg;
 }
 
@@ -282,6 +302,8 @@ pf_proc_sched_remove (pf_proc_sched_t *self, pf_sched_msg_t *msg)
     s_entry_t *entry = (s_entry_t *) msg;
     s_leave_flight (self, entry);
     s_leave_handoff (self, entry);
+    if (s_has_failed (entry->msg.state))
+        self->failed--;
     if (entry->line)
         s_line_pop (self, entry);
     pf_map_delete (self->by_seq, pf_map_hash_seq (entry->msg.seq), NULL);
@@ -293,6 +315,8 @@ pf_proc_sched_handoff (pf_proc_sched_t *self, pf_sched_msg_t *msg, int64_t resen
 {
     s_entry_t *entry = (s_entry_t *) msg;
     s_leave_flight (self, entry);
+    if (!s_has_failed (entry->msg.state))
+        self->failed++;
     entry->msg.state = PF_SCHED_HANDOFF;
     entry->msg.deadline = resend_at;
     if (!entry->handoff_handle)
@@ -310,7 +334,11 @@ pf_proc_sched_retrying (pf_proc_sched_t *self, pf_sched_msg_t *msg)
 {
     s_entry_t *entry = (s_entry_t *) msg;
     s_leave_handoff (self, entry);
+    if (!s_has_failed (entry->msg.state))
+        self->failed++;
     entry->msg.state = PF_SCHED_RETRYING;
+    if (entry->line)
+        s_line_refresh (self, entry->line);
 }
 
 void
@@ -318,6 +346,8 @@ pf_proc_sched_reinjected (pf_proc_sched_t *self, pf_sched_msg_t *msg, uint32_t a
 {
     s_entry_t *entry = (s_entry_t *) msg;
     s_leave_handoff (self, entry);
+    if (s_has_failed (entry->msg.state))
+        self->failed--;
     entry->msg.attempts = attempts;
     entry->msg.state = PF_SCHED_READY;
     if (entry->line)
@@ -482,6 +512,18 @@ size_t
 pf_proc_sched_inflight (pf_proc_sched_t *self)
 {
     return pf_map_size (self->inflight);
+}
+
+size_t
+pf_proc_sched_failed (pf_proc_sched_t *self)
+{
+    return self->failed;
+}
+
+size_t
+pf_proc_sched_blocked (pf_proc_sched_t *self)
+{
+    return self->blocked;
 }
 
 size_t

@@ -135,9 +135,12 @@ void
 void
     pf_proc_sched_handoff_due (pf_proc_sched_t *self, int64_t now, zlistx_t *due);
 
-//  Counts: open messages, ready, in flight, handed off or retrying, workers.
+//  Counts: open messages, in flight, failed (handed off or retrying),
+//  blocked (behind a failed message of their key, strict), workers.
 size_t pf_proc_sched_open (pf_proc_sched_t *self);
 size_t pf_proc_sched_inflight (pf_proc_sched_t *self);
+size_t pf_proc_sched_failed (pf_proc_sched_t *self);
+size_t pf_proc_sched_blocked (pf_proc_sched_t *self);
 size_t pf_proc_sched_workers (pf_proc_sched_t *self);
 
 #endif

@@ -48,6 +48,7 @@ struct _pf_proc_store_t {
     sqlite3_stmt *delete_msg;
     sqlite3_stmt *update_msg;
     sqlite3_stmt *fetch_msg;
+    sqlite3_stmt *scan_msgs;
     sqlite3_stmt *find_replay;
     sqlite3_stmt *insert_replay;
     sqlite3_stmt *prune_replays;
@@ -223,7 +224,10 @@ s_open (pf_proc_store_t *self, bool sync_full, char **error)
                    "DELETE FROM replays WHERE at < ?", error)
     ||  pf_db_prepare (self->db, &self->fetch_msg,
                    "SELECT id, topic, key, payload, attempts, reason FROM msgs WHERE seq = ?",
-                   error))
+                   error)
+    ||  pf_db_prepare (self->db, &self->scan_msgs,
+                   "SELECT seq, partition, attempts, state, id, topic, key FROM msgs"
+                   " WHERE seq >= ? ORDER BY seq LIMIT ?", error))
         return -1;
     return 0;
 }
@@ -257,8 +261,8 @@ pf_proc_store_destroy (pf_proc_store_t **self_p)
     sqlite3_stmt *statements [] = {
         self->begin, self->commit, self->rollback, self->insert_id,
         self->insert_msg, self->select_id, self->prune, self->delete_msg,
-        self->update_msg, self->fetch_msg, self->find_replay, self->insert_replay,
-        self->prune_replays
+        self->update_msg, self->fetch_msg, self->scan_msgs, self->find_replay,
+        self->insert_replay, self->prune_replays
     };
     for (size_t index = 0; index < sizeof statements / sizeof statements [0]; index++)
         sqlite3_finalize (statements [index]);
@@ -463,19 +467,18 @@ pf_proc_store_release (pf_proc_store_t *self)
     sqlite3_reset (self->fetch_msg);
 }
 
-int
-pf_proc_store_scan (pf_proc_store_t *self, pf_store_row_fn *fn, void *arg)
+int64_t
+pf_proc_store_scan (pf_proc_store_t *self, uint64_t first, size_t limit,
+                    pf_store_row_fn *fn, void *arg)
 {
-    sqlite3_stmt *stmt = NULL;
-    char *error = NULL;
-    if (pf_db_prepare (self->db, &stmt, "SELECT seq, partition, attempts, state, id, topic, key"
-                                " FROM msgs ORDER BY seq", &error)) {
-        pf_error ("%s", error);
-        free (error);
-        return -1;
-    }
+    sqlite3_stmt *stmt = self->scan_msgs;
+    sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) first);
+    sqlite3_bind_int64 (stmt, 2, limit ? (sqlite3_int64) limit : -1);
     pf_store_row_t row;
-    while (sqlite3_step (stmt) == SQLITE_ROW) {
+    int64_t count = 0;
+    int rc;
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+        count++;
         memset (&row, 0, sizeof row);
         row.seq = (uint64_t) sqlite3_column_int64 (stmt, 0);
         row.partition = (uint32_t) sqlite3_column_int (stmt, 1);
@@ -489,8 +492,12 @@ pf_proc_store_scan (pf_proc_store_t *self, pf_store_row_fn *fn, void *arg)
         row.record.key_size = (size_t) sqlite3_column_bytes (stmt, 6);
         fn (&row, arg);
     }
-    sqlite3_finalize (stmt);
-    return 0;
+    if (rc != SQLITE_DONE) {
+        pf_error ("database '%s' cannot be read: %s", self->path, sqlite3_errmsg (self->db));
+        count = -1;
+    }
+    sqlite3_reset (stmt);
+    return count;
 }
 
 //  Undo the group's effect on memory after a rollback.
@@ -549,4 +556,10 @@ size_t
 pf_proc_store_remembered (pf_proc_store_t *self)
 {
     return pf_dedupe_size (self->index);
+}
+
+int64_t
+pf_proc_store_pending (pf_proc_store_t *self)
+{
+    return self->pending;
 }

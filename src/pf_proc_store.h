@@ -84,9 +84,11 @@ int
 void
     pf_proc_store_release (pf_proc_store_t *self);
 
-//  Call fn for every open message, in seq order (start-up). Returns 0 or -1.
-int
-    pf_proc_store_scan (pf_proc_store_t *self, pf_store_row_fn *fn, void *arg);
+//  Call fn for the open messages from seq first on, in seq order, at most
+//  limit of them (0: all). Returns how many it read, or -1.
+int64_t
+    pf_proc_store_scan (pf_proc_store_t *self, uint64_t first, size_t limit,
+                        pf_store_row_fn *fn, void *arg);
 
 //  Commit the group, with one bounded pruning step. Returns 0, or -1 when
 //  nothing of the group was stored (rolled back, logged once per episode):
@@ -97,5 +99,9 @@ int
 //  Ids inside the dedupe window.
 size_t
     pf_proc_store_remembered (pf_proc_store_t *self);
+
+//  Open messages: accepted (this group's too) and not yet done or dead.
+int64_t
+    pf_proc_store_pending (pf_proc_store_t *self);
 
 #endif

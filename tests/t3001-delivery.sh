@@ -37,27 +37,7 @@ is "$(cut -d' ' -f8 "$T/ledger" | sort -u | wc -l | tr -d ' ')" 2 "both procs de
 ! grep -q 'CREDIT EXCEEDED' "$T/w1.err" "$T/w2.err" "$T/w3.err"
 ok $? "no worker ever held more than its credit"
 # Order: within each key the payloads arrive 0, 1, 2, ...; and one at a time
-"$PYTHON3" - "$T/ledger" >"$T/order" <<'PY'
-import sys, collections
-lines = [l.split() for l in open(sys.argv[1])]
-lines.sort(key=lambda f: float(f[0]))
-seen, busy, overlap, disorder = collections.defaultdict(list), {}, 0, 0
-for received, answered, rid, key, attempt, payload, status, proc in lines:
-    name, n = payload.split(".")
-    seen[name].append(int(n))
-intervals = collections.defaultdict(list)
-for f in lines:
-    intervals[f[3]].append((float(f[0]), float(f[1])))
-for key, spans in intervals.items():
-    spans.sort()
-    for (a0, a1), (b0, b1) in zip(spans, spans[1:]):
-        if b0 < a1 - 0.0005:
-            overlap += 1
-for name, ns in seen.items():
-    if ns != sorted(ns):
-        disorder += 1
-print(len(seen), disorder, overlap)
-PY
+"$PYTHON3" "$top_srcdir/tests/pforder.py" "$T/ledger" >"$T/order"
 is "$(cat "$T/order")" "12 0 0" "12 keys each delivered in order, one message of a key at a time"
 for _ in $(seq 1 50); do [ "$(open_count)" -eq 0 ] && break; sleep 0.1; done
 is "$(open_count)" 0 "done messages leave the store"
