@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <string.h>
 
 static int tap_count = 0;
 static int tap_failed = 0;
@@ -34,6 +35,9 @@ tap_ok (int pass, const char *file, int line, const char *format, ...)
 #define is_int(got, want, ...) \
     (ok ((long long) (got) == (long long) (want), __VA_ARGS__) \
         ? 1 : (printf ("#   got %lld, want %lld\n", (long long) (got), (long long) (want)), 0))
+#define is_str(got, want, ...) \
+    (ok (strcmp ((got), (want)) == 0, __VA_ARGS__) \
+        ? 1 : (printf ("#   got '%s', want '%s'\n", (got), (want)), 0))
 #define diag(...) (printf ("# "), printf (__VA_ARGS__), printf ("\n"))
 
 //  splitmix64: a small, well-mixed, repeatable sequence of 64-bit test
