@@ -80,6 +80,28 @@ fabric_init () {
     export PUSHFABRIC_CONFIG CFG PORT_BASE
 }
 
+# worker LEDGER [pfworker.py options]: a test worker keeping LEDGER; runs in
+# a subshell (background or parenthesised), which it replaces
+worker () { ledger=$1; shift; exec "$PYTHON3" "$top_srcdir/tests/pfworker.py" "$CFG" "$ledger" --ping 0.25 "$@"; }
+
+# open_count: open messages in the databases of procs p1 and p2
+open_count () {
+    (sql "$T/fabric/data/p1.db" "select count(*) from msgs"; \
+     sql "$T/fabric/data/p2.db" "select count(*) from msgs") | awk '{s+=$1} END {print s}'
+}
+
+# push_keys NAME KEYS OUT: 25 messages for each of the keys NAME0 to
+# NAME(KEYS-1), sent in order per key (payload NAMEk.0 to NAMEk.24, topic
+# orders), the keys side by side; their verdict lines are appended to OUT
+push_keys () {
+    senders=""
+    for k in $(seq 0 $(($2 - 1))); do
+        seq 0 24 | sed "s/^/$1$k./" | pf send --topic orders --key "$1$k" - >>"$3" &
+        senders="$senders $!"
+    done
+    wait $senders
+}
+
 # node_start ROLE NAME [extra args]: start a node, wait for its ready line
 node_start () {
     role=$1; name=$2; shift 2

@@ -6,20 +6,9 @@
 fabric_init || exit 1
 sed -i 's/heartbeat-timeout = .*/heartbeat-timeout = 1000/' "$CFG"
 node_start proc p1 && node_start proc p2 && node_start edge e1 || exit 1
-# Runs in a subshell (background or parenthesised), which it replaces
-worker () { ledger=$1; shift; exec "$PYTHON3" "$top_srcdir/tests/pfworker.py" "$CFG" "$ledger" --ping 0.25 "$@"; }
-open_count () {
-    (sql "$T/fabric/data/p1.db" "select count(*) from msgs"; \
-     sql "$T/fabric/data/p2.db" "select count(*) from msgs") | awk '{s+=$1} END {print s}'
-}
 
 # 12 keys x 25 messages, pushed in order per key; payload KEY.N
-senders=""
-for k in $(seq 0 11); do
-    seq 0 24 | sed "s/^/key$k./" | pf send --topic orders --key "key$k" - >>"$T/sent" &
-    senders="$senders $!"
-done
-wait $senders
+push_keys key 12 "$T/sent"
 is "$(grep -c '^ACK ' "$T/sent")" 300 "300 messages accepted"
 
 worker "$T/ledger" --credit 3 --slow 5 --seconds 30 2>"$T/w1.err" &

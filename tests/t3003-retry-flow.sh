@@ -9,7 +9,6 @@ sed -i 's/base-delay = .*/base-delay = 400/; s/max-attempts = .*/max-attempts = 
         s/heartbeat-timeout = .*/heartbeat-timeout = 1000/;
         s/delivery-timeout = .*/delivery-timeout = 1000/' "$CFG"
 node_start proc p1 && node_start proc p2 && node_start retry r1 && node_start edge e1 || exit 1
-worker () { ledger=$1; shift; exec "$PYTHON3" "$top_srcdir/tests/pfworker.py" "$CFG" "$ledger" --ping 0.25 "$@"; }
 # A worker that has exited is known to the procs until heartbeat-timeout
 # passes; wait that long before the next message, so it goes to a live one
 forget_workers () { sleep 1.3; }

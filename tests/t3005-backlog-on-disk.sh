@@ -12,23 +12,13 @@ sed -i -e 's/^\( *\)max-pending = .*/&\n\1open-in-memory = 40/' \
        -e 's/base-delay = .*/base-delay = 60000/' "$CFG"
 is "$(grep -c 'open-in-memory = 40' "$CFG")" 2 "both procs keep at most 40 open messages in memory"
 node_start proc p1 && node_start proc p2 && node_start edge e1 && node_start retry r1 || exit 1
-worker () { ledger=$1; shift; exec "$PYTHON3" "$top_srcdir/tests/pfworker.py" "$CFG" "$ledger" --ping 0.25 "$@"; }
-open_count () {
-    (sql "$T/fabric/data/p1.db" "select count(*) from msgs"; \
-     sql "$T/fabric/data/p2.db" "select count(*) from msgs") | awk '{s+=$1} END {print s}'
-}
 pending () {
     pf stats p1 p2 --json | "$PYTHON3" -c \
         'import json, sys; s = json.load(sys.stdin); print(sum(s[p]["gauges"]["pending"] for p in s))'
 }
 
 # 12 keys x 25 messages, pushed in order per key; payload KEY.N; no worker yet
-senders=""
-for k in $(seq 0 11); do
-    seq 0 24 | sed "s/^/key$k./" | pf send --topic orders --key "key$k" - >>"$T/sent" &
-    senders="$senders $!"
-done
-wait $senders
+push_keys key 12 "$T/sent"
 is "$(grep -c '^ACK ' "$T/sent")" 300 "300 messages accepted"
 grep -q 'notice proc/p1 backlog waits on disk' "$T/p1.log" \
     && grep -q 'notice proc/p2 backlog waits on disk' "$T/p2.log"
@@ -43,6 +33,15 @@ grep 'store open' "$T/p1.log" | tail -n 1 | grep -q ' open=[1-9][0-9]* '
 ok $? "and counts its open messages, the backlog on disk with them"
 is "$(grep -c 'backlog waits on disk' "$T/p1.log")" 2 "it keeps its backlog on disk after the restart too"
 is "$(pending)" 300 "stats still count 300 pending"
+
+# done_in_order LEDGER PAYLOAD: wait (up to 40 s) for 150 deliveries of
+# payloads matching the regular expression PAYLOAD answered DONE, and print
+# what pforder.py finds in them ("6 0 0": 6 keys, all in order)
+done_in_order () {
+    wait_for 40 sh -c "[ \$(grep -c ' $2 DONE ' '$1') -ge 150 ]"
+    grep " $2 DONE " "$1" >"$1.done"
+    "$PYTHON3" "$top_srcdir/tests/pforder.py" "$1.done"
+}
 
 # Workers killed: wait until both procs have let go of every one of them
 kill_workers () {
@@ -80,22 +79,14 @@ sleep 1.5       # heartbeat-timeout: the procs let that worker go
 # attempt) stay in memory without holding the backlog back: 60 that fail,
 # then 6 keys x 25 that a worker finishes
 for k in $(seq 0 59); do echo "fk$k.x"; done | pf send --topic orders - >"$T/sent3"
-senders=""
-for k in $(seq 0 5); do
-    seq 0 24 | sed "s/^/more$k./" | pf send --topic orders --key "more$k" - >>"$T/sent3" &
-    senders="$senders $!"
-done
-wait $senders
+push_keys more 6 "$T/sent3"
 is "$(grep -c '^ACK ' "$T/sent3")" 210 "210 more messages accepted"
 worker "$T/ledger3" --credit 5 --fail-payload-suffix .x --seconds 60 2>"$T/w3.err" &
 w3=$!
-wait_for 40 sh -c "[ \$(grep -c ' DONE ' '$T/ledger3') -ge 150 ]"
-ok $? "while 60 failed messages wait in the retry node, the 150 others are all delivered"
+is "$(done_in_order "$T/ledger3" 'more[0-5]\.[0-9]*')" "6 0 0" \
+   "while 60 failed messages wait in the retry node, the 150 others are all delivered, in order"
 kill_workers $w3
 is "$(grep -c ' FAIL ' "$T/ledger3")" 60 "each failed message was delivered once"
-grep ' DONE ' "$T/ledger3" >"$T/done3"
-"$PYTHON3" "$top_srcdir/tests/pforder.py" "$T/done3" >"$T/order3"
-is "$(cat "$T/order3")" "6 0 0" "6 keys each delivered in order"
 is "$(pending)" 60 "stats count the 60 failed messages as pending"
 
 # ordering = strict: a key whose first message failed holds its later ones
@@ -104,21 +95,13 @@ node_stop p1 && node_stop p2
 sed -i 's/ordering = relaxed/ordering = strict/' "$CFG"
 node_start proc p1 && node_start proc p2 || exit 1
 seq 0 59 | sed "s/^/stuck./" | pf send --topic orders --key stuck - >"$T/sent4"
-senders=""
-for k in $(seq 0 5); do
-    seq 0 24 | sed "s/^/late$k./" | pf send --topic orders --key "late$k" - >>"$T/sent4" &
-    senders="$senders $!"
-done
-wait $senders
+push_keys late 6 "$T/sent4"
 is "$(grep -c '^ACK ' "$T/sent4")" 210 "210 messages accepted by strict procs"
 worker "$T/ledger4" --credit 5 --fail-payload stuck.0 --seconds 60 2>"$T/w4.err" &
 w4=$!
-wait_for 40 sh -c "[ \$(grep -c ' late[0-5]\.[0-9]* DONE ' '$T/ledger4') -ge 150 ]"
-ok $? "while the key 'stuck' waits for its failed first message, the 150 others are all delivered"
+is "$(done_in_order "$T/ledger4" 'late[0-5]\.[0-9]*')" "6 0 0" \
+   "while the key 'stuck' waits for its failed first message, the 150 others are all delivered, in order"
 kill_workers $w4
 is "$(grep -c ' stuck\.' "$T/ledger4")" 1 "only the failed first message of 'stuck' was delivered"
-grep ' late[0-5]\.[0-9]* DONE ' "$T/ledger4" >"$T/done4"
-"$PYTHON3" "$top_srcdir/tests/pforder.py" "$T/done4" >"$T/order4"
-is "$(cat "$T/order4")" "6 0 0" "6 keys each delivered in order"
 is "$(pending)" 120 "stats count the 60 of 'stuck' and the 60 failed before as pending"
 done_testing

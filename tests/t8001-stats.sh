@@ -8,7 +8,6 @@ fabric_init || exit 1
 node_start proc p1 && node_start proc p2 && node_start retry r1 && node_start edge e1 \
     || exit 1
 pf1 () { "$PYTHON3" "$top_srcdir/tests/pf1.py" "$CFG" "$@"; }
-worker () { ledger=$1; shift; exec "$PYTHON3" "$top_srcdir/tests/pfworker.py" "$CFG" "$ledger" --ping 0.25 "$@"; }
 # json EXPR: evaluate a Python expression on `stats --json` (as s)
 json () { "$PYTHON3" -c 'import json,sys; s=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$T/stats.json" "$1" 2>&1 | tail -n 1; }
 

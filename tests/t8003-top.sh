@@ -9,7 +9,6 @@ fabric_init || exit 1
 node_start proc p1 && node_start proc p2 && node_start retry r1 && node_start edge e1 \
     || exit 1
 NODES=4
-worker () { ledger=$1; shift; exec "$PYTHON3" "$top_srcdir/tests/pfworker.py" "$CFG" "$ledger" --ping 0.25 "$@"; }
 # send N TAG: push N messages, a few keys, one `pushfabric send` per key
 send () {
     for key in a b c d; do
