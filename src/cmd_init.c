@@ -295,7 +295,7 @@ s_print_config (FILE *file, int port)
         "        max-pending = 1000000\n"
         "        #   Open messages kept in memory (about 440 bytes each); a\n"
         "        #   backlog beyond them waits on disk and is read back in order.\n"
-        "        # open-in-memory = 100000\n"
+        "        # open-in-memory = 20000\n"
         "        #   A delivery not answered DONE within this counts as failed.\n"
         "        delivery-timeout = 30000\n"
         "        #   A worker silent this long is gone; its deliveries failed.\n"

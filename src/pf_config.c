@@ -57,7 +57,7 @@ static const s_row_t s_rows [] = {
     { "proc/*/ordering",          S_ENUM,     "relaxed", 0,    0,
       "relaxed|strict", false },
     { "proc/*/max-pending",       S_INT,      "1000000", 1,    1000000000, NULL, false },
-    { "proc/*/open-in-memory",    S_INT,      "100000",  1,    1000000000, NULL, false },
+    { "proc/*/open-in-memory",    S_INT,      "20000",   1,    1000000000, NULL, false },
     { "proc/*/delivery-timeout",  S_INT,      "30000",   100,  86400000,   NULL, false },
     { "proc/*/heartbeat-timeout", S_INT,      "10000",   100,  3600000,    NULL, false },
     { "proc/*/backlog-alert",     S_INT,      "0",       0,    1000000000, NULL, false },
