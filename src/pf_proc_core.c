@@ -131,7 +131,7 @@ s_to_retry (s_core_t *self, const char *command, pf_buf_t *body)
 //  ---- The backlog on disk ----------------------------------------------------------
 //
 //  The bookkeeping holds at most open-in-memory open messages (some 440
-//  bytes each) that a worker could take. Messages accepted beyond that wait
+//  bytes each) waiting for a worker. Messages accepted beyond that wait
 //  in the store alone, from seq backlog_from on, and are read back in seq
 //  order, a few thousand a turn, once the bookkeeping is down to half.
 //  Every message in memory came before every one on disk, and a key's line
@@ -139,9 +139,11 @@ s_to_retry (s_core_t *self, const char *command, pf_buf_t *body)
 //  to the retry node or held by it) are always in memory, as the retry
 //  node's answers must find them, and they do not count, nor do (strict)
 //  the messages their keys hold back: a retry backlog or a stuck key does
-//  not keep the other keys' messages from being read back.
+//  not keep the other keys' messages from being read back. Nor do the
+//  messages in flight (at most the workers' credit), so that workers with
+//  much credit are never kept short.
 
-//  Open messages in the bookkeeping a worker could take, now or once the
+//  Open messages in the bookkeeping waiting for a worker, now or once the
 //  messages of their key before them are done. (A failed message behind
 //  another, which a restart from relaxed into strict order can leave, is
 //  counted twice: hence the floor at 0.)
@@ -149,7 +151,8 @@ static size_t
 s_waiting (s_core_t *self)
 {
     size_t open = pf_proc_sched_open (self->sched);
-    size_t aside = pf_proc_sched_failed (self->sched) + pf_proc_sched_blocked (self->sched);
+    size_t aside = pf_proc_sched_failed (self->sched) + pf_proc_sched_blocked (self->sched)
+                 + pf_proc_sched_inflight (self->sched);
     return open > aside ? open - aside : 0;
 }
 
