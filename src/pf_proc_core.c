@@ -168,17 +168,25 @@ s_in_memory (s_core_t *self, uint64_t seq)
     return !self->backlog_from;
 }
 
+//  Add an open message to the bookkeeping (which copies the strings).
+static pf_sched_msg_t *
+s_sched_add (s_core_t *self, uint64_t seq, uint32_t partition, uint32_t attempts,
+             pf_sched_state_t state, const pf_record_t *record)
+{
+    char id [PF_PROTO_ID_MAX + 1], topic [PF_PROTO_TOPIC_MAX + 1];
+    s_copy_text (id, sizeof id, record->id, record->id_size);
+    s_copy_text (topic, sizeof topic, record->topic, record->topic_size);
+    return pf_proc_sched_add (self->sched, seq, partition, attempts, state, id, topic,
+                              record->key, record->key_size);
+}
+
 static void
 s_add_row (s_core_t *self, const pf_store_row_t *row)
 {
-    char id [PF_PROTO_ID_MAX + 1], topic [PF_PROTO_TOPIC_MAX + 1];
-    s_copy_text (id, sizeof id, row->record.id, row->record.id_size);
-    s_copy_text (topic, sizeof topic, row->record.topic, row->record.topic_size);
     pf_sched_state_t state = row->state == PF_STORE_HANDOFF ? PF_SCHED_HANDOFF
                            : row->state == PF_STORE_RETRYING ? PF_SCHED_RETRYING
                            : PF_SCHED_READY;
-    pf_proc_sched_add (self->sched, row->seq, row->partition, row->attempts, state, id,
-                       topic, row->record.key, row->record.key_size);
+    s_sched_add (self, row->seq, row->partition, row->attempts, state, &row->record);
 }
 
 //  At start-up: every row in memory up to open-in-memory, then only those
@@ -298,16 +306,6 @@ s_retry_taken (s_core_t *self, pf_reader_t *reader)
 }
 
 static void
-s_open_replay (s_core_t *self, uint64_t seq, const pf_link_entry_t *entry)
-{
-    char id [PF_PROTO_ID_MAX + 1], topic [PF_PROTO_TOPIC_MAX + 1];
-    s_copy_text (id, sizeof id, entry->record.id, entry->record.id_size);
-    s_copy_text (topic, sizeof topic, entry->record.topic, entry->record.topic_size);
-    pf_proc_sched_add (self->sched, seq, entry->partition, 0, PF_SCHED_READY, id, topic,
-                       entry->record.key, entry->record.key_size);
-}
-
-static void
 s_retry_reinject (s_core_t *self, pf_reader_t *reader)
 {
     pf_link_entry_t entry;
@@ -329,7 +327,7 @@ s_retry_reinject (s_core_t *self, pf_reader_t *reader)
             seq = pf_proc_store_replay (self->store, ticket, entry.partition, &entry.record,
                                         &opened);
             if (opened && s_in_memory (self, seq))
-                s_open_replay (self, seq, &entry);
+                s_sched_add (self, seq, entry.partition, 0, PF_SCHED_READY, &entry.record);
         }
         //  Anything else is a repeat of one already handled: answer again
         pf_buf_put_u64 (&self->acks, entry.seq);
@@ -391,12 +389,8 @@ s_from_edge (s_core_t *self, zmsg_t *request)
         uint64_t seq = 0;
         char status = pf_proc_store_put (self->store, msg.partition, &msg.record, &seq);
         if (status == 'A' && s_in_memory (self, seq)) {
-            char id [PF_PROTO_ID_MAX + 1], topic [PF_PROTO_TOPIC_MAX + 1];
-            s_copy_text (id, sizeof id, msg.record.id, msg.record.id_size);
-            s_copy_text (topic, sizeof topic, msg.record.topic, msg.record.topic_size);
-            pf_sched_msg_t *open = pf_proc_sched_add (self->sched, seq, msg.partition, 0,
-                                                      PF_SCHED_READY, id, topic,
-                                                      msg.record.key, msg.record.key_size);
+            pf_sched_msg_t *open = s_sched_add (self, seq, msg.partition, 0, PF_SCHED_READY,
+                                                &msg.record);
             open->accepted_at = accepted_at;
         }
         pf_stats_count (self->stats, PF_STATS_RECEIVED, 1);
@@ -841,10 +835,10 @@ s_turn (s_core_t *self)
         s_apply (self, request);
     zlistx_purge (self->requests);
     self->records = 0;
+    s_backlog_read (self);
     //  After a failed commit, wait a little before writing for anything but
     //  new messages, so that a full disk does not turn every turn into a
     //  failed delivery
-    s_backlog_read (self);
     if (self->now >= self->writes_paused_until) {
         s_timers (self);
         s_deliveries (self);

@@ -49,6 +49,7 @@ struct _pf_proc_store_t {
     sqlite3_stmt *update_msg;
     sqlite3_stmt *fetch_msg;
     sqlite3_stmt *scan_msgs;
+    pf_log_limit_t scan_log;        //  a failed read-back: a line a second at most
     sqlite3_stmt *find_replay;
     sqlite3_stmt *insert_replay;
     sqlite3_stmt *prune_replays;
@@ -493,7 +494,11 @@ pf_proc_store_scan (pf_proc_store_t *self, uint64_t first, size_t limit,
         fn (&row, arg);
     }
     if (rc != SQLITE_DONE) {
-        pf_error ("database '%s' cannot be read: %s", self->path, sqlite3_errmsg (self->db));
+        //  The backlog's read-back tries again every turn
+        size_t suppressed;
+        if (pf_log_limit_pass (&self->scan_log, 1000, &suppressed))
+            pf_error ("database '%s' cannot be read: %s suppressed=%zu", self->path,
+                      sqlite3_errmsg (self->db), suppressed);
         count = -1;
     }
     sqlite3_reset (stmt);
